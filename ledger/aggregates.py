@@ -1,0 +1,88 @@
+"""The eventsourcing aggregates: thin shells around the pure domain state machines.
+
+Each aggregate's only event is ``Recorded``: a signed submission with the ledger's verdict.
+Accepted entries evolve the state; refused ones are kept as evidence and change nothing.
+The state is plain JSON-able data so snapshots need no custom transcoding.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from eventsourcing.domain import Aggregate, event
+
+from ledger.dossier.state import DossierState, evolve
+from ledger.entry import ACCEPTED
+from ledger.registry.state import RegistryState, evolve_registry
+
+NAMESPACE = uuid.UUID("6f1b8a2e-3d4c-5b6a-9e8f-7a6b5c4d3e2f")
+REGISTRY_ID = uuid.uuid5(NAMESPACE, "registry")
+
+
+def dossier_id(client_ref: str) -> uuid.UUID:
+    return uuid.uuid5(NAMESPACE, "dossier:" + client_ref)
+
+
+def envelope_index_id(envelope_id: str) -> uuid.UUID:
+    return uuid.uuid5(NAMESPACE, "envelope:" + envelope_id)
+
+
+class Dossier(Aggregate):
+    """One client's trajectories, claims, benefit periods and assessments."""
+
+    @event("Opened")
+    def __init__(self, client_ref: str) -> None:
+        self.client_ref = client_ref
+        self.data: dict[str, Any] = {"trajectories": {}, "claims": {}, "benefits": {}}
+
+    @staticmethod
+    def create_id(client_ref: str) -> uuid.UUID:
+        return dossier_id(client_ref)
+
+    @property
+    def state(self) -> DossierState:
+        return DossierState(**self.data)  # shares the dicts: evolve mutates self.data
+
+    @event("Recorded")
+    def record(self, entry: dict[str, Any]) -> None:
+        if entry["verdict"] == ACCEPTED:
+            envelope = entry["envelope"]
+            evolve(self.state, envelope["payload"], envelope["submitter"], entry["recorded_at"])
+
+
+class Registry(Aggregate):
+    """The parties and their keys; maintained by the operator."""
+
+    @event("Opened")
+    def __init__(self) -> None:
+        self.parties: dict[str, Any] = {}
+
+    @staticmethod
+    def create_id() -> uuid.UUID:
+        return REGISTRY_ID
+
+    @property
+    def state(self) -> RegistryState:
+        return RegistryState(parties=self.parties)
+
+    @event("Recorded")
+    def record(self, entry: dict[str, Any]) -> None:
+        if entry["verdict"] == ACCEPTED:
+            evolve_registry(self.state, entry["envelope"]["payload"])
+
+
+class EnvelopeIndex(Aggregate):
+    """Makes ``envelope_id`` unique across the ledger (the idempotency key) and finds
+    the recorded entry for a receipt."""
+
+    @event("Indexed")
+    def __init__(self, envelope_id: str, digest: str, target_id: uuid.UUID, target_version: int) -> None:
+        self.envelope_id = envelope_id
+        self.digest = digest
+        self.target_id = target_id
+        self.target_version = target_version
+
+    @staticmethod
+    def create_id(envelope_id: str, **_: Any) -> uuid.UUID:
+        return envelope_index_id(envelope_id)

@@ -1,0 +1,147 @@
+"""What the ledger knows about one client, built by applying accepted payloads in order.
+
+Plain JSON-able data (dates as ISO strings) so the aggregate snapshots cleanly and the
+offline verifier and the projections can rebuild it without the database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+LIVE_CLAIM = ("claimed", "confirmed")
+
+
+@dataclass
+class DossierState:
+    trajectories: dict[str, dict[str, Any]] = field(default_factory=dict)
+    claims: dict[str, dict[str, Any]] = field(default_factory=dict)
+    benefits: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def period_end(self, trajectory: dict[str, Any]) -> str:
+        """The last day of a trajectory: its end if it ended, else its planned end."""
+        ended = trajectory.get("ended")
+        return str(ended["end"]) if ended else str(trajectory["planned_end"])
+
+
+def evolve(state: DossierState, payload: dict[str, Any], submitter: str, recorded_at: str) -> None:
+    """Apply one accepted dossier payload (mutates ``state``)."""
+    kind = payload["type"]
+    handler = _HANDLERS[kind]
+    handler(state, payload, submitter, recorded_at)
+
+
+def _commissioned(state: DossierState, p: dict[str, Any], submitter: str, recorded_at: str) -> None:
+    state.trajectories[p["trajectory_id"]] = {
+        "funder": submitter,
+        "provider": p["provider"],
+        "start": p["start"],
+        "planned_end": p["planned_end"],
+        "definition": p["definition"],
+        "contract": p["contract"],
+        "fee_cents": p["fee_cents"],
+        "base_fee_cents": p["base_fee_cents"],
+        "commissioned_on": p["occurred_on"],
+        "intake": None,
+        "assessments": [],
+        "activities": [],
+        "aftercare": [],
+        "ended": None,
+    }
+
+
+def _extended(state: DossierState, p: dict[str, Any], submitter: str, recorded_at: str) -> None:
+    state.trajectories[p["trajectory_id"]]["planned_end"] = p["planned_end"]
+
+
+def _intake(state: DossierState, p: dict[str, Any], submitter: str, recorded_at: str) -> None:
+    state.trajectories[p["trajectory_id"]]["intake"] = {
+        "rung": p["rung"], "on": p["occurred_on"], "rubric_version": p["rubric_version"],
+    }
+
+
+def _assessed(state: DossierState, p: dict[str, Any], submitter: str, recorded_at: str) -> None:
+    state.trajectories[p["trajectory_id"]]["assessments"].append(
+        {"rung": p["rung"], "on": p["occurred_on"], "rubric_version": p["rubric_version"], "assessor": p["assessor"]}
+    )
+
+
+def _activity(state: DossierState, p: dict[str, Any], submitter: str, recorded_at: str) -> None:
+    state.trajectories[p["trajectory_id"]]["activities"].append(
+        {"instrument": p["instrument"], "on": p["occurred_on"]}
+    )
+
+
+def _aftercare(state: DossierState, p: dict[str, Any], submitter: str, recorded_at: str) -> None:
+    state.trajectories[p["trajectory_id"]]["aftercare"].append(p["occurred_on"])
+
+
+def _ended(state: DossierState, p: dict[str, Any], submitter: str, recorded_at: str) -> None:
+    state.trajectories[p["trajectory_id"]]["ended"] = {"reason": p["reason"], "end": p["end"], "by": submitter}
+
+
+def _claimed(state: DossierState, p: dict[str, Any], submitter: str, recorded_at: str) -> None:
+    trajectory = state.trajectories[p["trajectory_id"]]
+    state.claims[p["claim_id"]] = {
+        "trajectory_id": p["trajectory_id"],
+        "provider": submitter,
+        "funder": trajectory["funder"],
+        "employer_kvk": p["employer_kvk"],
+        "application_date": p["application_date"],
+        "job_start": p["job_start"],
+        "contract_end": p["contract_end"],
+        "employment_end": None,
+        "hours_per_week": p["hours_per_week"],
+        "secondment_via_provider": p["secondment_via_provider"],
+        "evidence_sha256": p["evidence_sha256"],
+        "status": "claimed",
+        "claimed_on": p["occurred_on"],
+        "decided_on": None,
+        "contests": [],
+    }
+
+
+def _status(status: str) -> Any:
+    def apply(state: DossierState, p: dict[str, Any], submitter: str, recorded_at: str) -> None:
+        claim = state.claims[p["claim_id"]]
+        claim["status"] = status
+        claim["decided_on"] = p["occurred_on"]
+        if "reason" in p:
+            claim["reason"] = p["reason"]
+
+    return apply
+
+
+def _contested(state: DossierState, p: dict[str, Any], submitter: str, recorded_at: str) -> None:
+    state.claims[p["claim_id"]]["contests"].append({"by": submitter, "reason": p["reason"], "on": p["occurred_on"]})
+
+
+def _employment_ended(state: DossierState, p: dict[str, Any], submitter: str, recorded_at: str) -> None:
+    state.claims[p["claim_id"]]["employment_end"] = p["end"]
+
+
+def _benefit_started(state: DossierState, p: dict[str, Any], submitter: str, recorded_at: str) -> None:
+    state.benefits[p["benefit_id"]] = {"benefit": p["benefit"], "funder": submitter, "start": p["start"], "end": None}
+
+
+def _benefit_ended(state: DossierState, p: dict[str, Any], submitter: str, recorded_at: str) -> None:
+    state.benefits[p["benefit_id"]]["end"] = p["end"]
+
+
+_HANDLERS = {
+    "TrajectoryCommissioned": _commissioned,
+    "TrajectoryExtended": _extended,
+    "IntakeCompleted": _intake,
+    "LadderRungAssessed": _assessed,
+    "ActivityRecorded": _activity,
+    "AftercareContact": _aftercare,
+    "TrajectoryEnded": _ended,
+    "PlacementClaimed": _claimed,
+    "PlacementWithdrawn": _status("withdrawn"),
+    "PlacementConfirmed": _status("confirmed"),
+    "PlacementRejected": _status("rejected"),
+    "PlacementContested": _contested,
+    "EmploymentEnded": _employment_ended,
+    "BenefitStarted": _benefit_started,
+    "BenefitEnded": _benefit_ended,
+}

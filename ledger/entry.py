@@ -1,0 +1,37 @@
+"""A recorded entry: one signed submission and the ledger's verdict on it.
+
+Every recorded entry (accepted or refused) is one leaf of the transparency log. The leaf
+bytes are the RFC 8785 canonical JSON of the entry plus its dense ``log_index``, so anyone
+can recompute the tree from an export with a few lines of code.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from ledger.envelope import canonical_bytes
+
+LEDGER_TZ = ZoneInfo("Europe/Amsterdam")
+ACCEPTED = "accepted"
+REFUSED = "refused"
+
+
+def entry_body(envelope: dict[str, Any], verdict: str, refusal: dict[str, Any] | None, recorded_at: str) -> dict[str, Any]:
+    return {"envelope": envelope, "verdict": verdict, "refusal": refusal, "recorded_at": recorded_at}
+
+
+def leaf_bytes(body: dict[str, Any], log_index: int) -> bytes:
+    return canonical_bytes({**body, "log_index": log_index})
+
+
+def now_utc() -> str:
+    """recorded_at: UTC, microseconds, ISO 8601 with 'Z'."""
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def recording_date(recorded_at: str):  # -> date
+    """The day (in the Netherlands) on which an entry was recorded: 'today' for the rules."""
+    moment = datetime.strptime(recorded_at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+    return moment.astimezone(LEDGER_TZ).date()

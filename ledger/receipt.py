@@ -1,0 +1,55 @@
+"""Receipts: the ledger's signed statement of what it recorded for one envelope."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from ledger.envelope import b64decode, b64encode, canonical_bytes, key_id_for, public_key_bytes
+from ledger.errors import BadSignature
+
+
+@dataclass(frozen=True)
+class Receipt:
+    envelope_id: str
+    verdict: str  # "accepted" | "refused"
+    refusal: dict[str, Any] | None  # rule, field, detail, conflicting_claim
+    recorded_at: str
+    log_index: int
+    leaf_hash: str  # hex
+    aggregate_id: str
+    aggregate_version: int
+    key_id: str = ""
+    signature: str = ""
+
+    @property
+    def accepted(self) -> bool:
+        return self.verdict == "accepted"
+
+    def body(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("signature")
+        return data
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def sign_receipt(receipt: Receipt, key: Ed25519PrivateKey) -> Receipt:
+    unsigned = Receipt(**{**receipt.body(), "key_id": key_id_for(public_key_bytes(key))})
+    signature = key.sign(canonical_bytes(unsigned.body()))
+    return Receipt(**{**unsigned.body(), "signature": b64encode(signature)})
+
+
+def verify_receipt(receipt: Receipt, public_key: bytes) -> None:
+    if receipt.key_id != key_id_for(public_key):
+        raise BadSignature("the receipt was signed by another key", field="key_id")
+    try:
+        Ed25519PublicKey.from_public_bytes(public_key).verify(
+            b64decode(receipt.signature, "signature", 64), canonical_bytes(receipt.body())
+        )
+    except InvalidSignature as exc:
+        raise BadSignature("the receipt's signature does not verify", field="signature") from exc

@@ -1,0 +1,34 @@
+"""Tables the project owns (created by the Alembic migrations in ``migrations/``).
+
+``log_entries`` gives every recorded entry its dense log index. It is written in the same
+transaction as the event it indexes, while the events table is locked for writing, so the
+index has no gaps even where a rolled-back insert leaves a gap in notification ids.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Column, Integer, LargeBinary, MetaData, String, Table, Text, Uuid
+
+metadata = MetaData()
+
+BIGINT = BigInteger().with_variant(Integer(), "sqlite")
+
+log_entries = Table(
+    "log_entries",
+    metadata,
+    Column("log_index", BIGINT, primary_key=True, autoincrement=False),
+    Column("originator_id", Uuid(), nullable=False),
+    Column("originator_version", BIGINT, nullable=False),
+    Column("envelope_id", String(36), nullable=False, unique=True),
+    Column("leaf_hash", LargeBinary(32), nullable=False),
+    Column("recorded_at", String(32), nullable=False),
+)
+
+checkpoints = Table(
+    "checkpoints",
+    metadata,
+    Column("tree_size", BIGINT, primary_key=True, autoincrement=False),
+    Column("root_hash", LargeBinary(32), nullable=False),
+    Column("note", Text(), nullable=False),
+    Column("created_at", String(32), nullable=False),
+)

@@ -1,0 +1,26 @@
+"""Alembic environment: runs on the connection the ledger hands it, or on the URL."""
+
+from alembic import context
+from sqlalchemy import create_engine
+
+from ledger.storage.tables import metadata
+
+config = context.config
+target_metadata = metadata
+
+
+def run() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        context.configure(connection=connection, target_metadata=target_metadata)
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+    engine = create_engine(config.get_main_option("sqlalchemy.url"))
+    with engine.begin() as conn:
+        context.configure(connection=conn, target_metadata=target_metadata)
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+run()
