@@ -17,9 +17,9 @@ import uuid
 from typing import Any, Iterable, Sequence
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError, OperationalError
+from eventsourcing.persistence import IntegrityError, OperationalError, StoredEvent
 from eventsourcing.utils import Environment
-from sqlalchemy import Engine, event, select
+from sqlalchemy import Engine, event, func, select
 
 from ledger.aggregates import REGISTRY_ID, Dossier, EnvelopeIndex, Registry, dossier_id, envelope_index_id
 from ledger.dossier.rules import Context, decide
@@ -73,6 +73,11 @@ class Ledger(Application[uuid.UUID]):
 
     def construct_factory(self, env: Environment) -> LedgerFactory:
         return LedgerFactory(env)
+
+    def close(self) -> None:
+        """Release the database connections."""
+        super().close()
+        self.engine.dispose()
 
     @property
     def engine(self) -> Engine:
@@ -135,6 +140,33 @@ class Ledger(Application[uuid.UUID]):
         except AggregateNotFoundError:
             return None
         return self._receipt(index)
+
+    def entries(self, start: int = 0, limit: int = 1000) -> list[tuple[int, dict[str, Any]]]:
+        """Recorded entries in log order from ``start``: (log_index, entry body), where the
+        body is {envelope, verdict, refusal, recorded_at}. Read from the event store itself,
+        so a byte changed in a stored event shows up here (and fails verification)."""
+        events_table = self.recorder.events_record_cls.__table__  # type: ignore[attr-defined]
+        query = (
+            select(log_entries.c.log_index, events_table.c.originator_id, events_table.c.originator_version,
+                   events_table.c.topic, events_table.c.state)
+            .join(events_table, (events_table.c.originator_id == log_entries.c.originator_id)
+                  & (events_table.c.originator_version == log_entries.c.originator_version))
+            .where(log_entries.c.log_index >= start)
+            .order_by(log_entries.c.log_index)
+            .limit(limit)
+        )
+        with self.engine.connect() as connection:
+            rows = connection.execute(query).all()
+        result = []
+        for row in rows:
+            stored = StoredEvent(row.originator_id, row.originator_version, row.topic, bytes(row.state))
+            result.append((row.log_index, self.mapper.to_domain_event(stored).entry))  # type: ignore[attr-defined]
+        return result
+
+    def log_size(self) -> int:
+        with self.engine.connect() as connection:
+            last = connection.execute(select(func.max(log_entries.c.log_index))).scalar()
+        return 0 if last is None else last + 1
 
     # --- recording -------------------------------------------------------------------
 

@@ -7,7 +7,8 @@ index has no gaps even where a rolled-back insert leaves a gap in notification i
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Integer, LargeBinary, MetaData, String, Table, Text, Uuid
+from sqlalchemy import BigInteger, Column, Index, Integer, LargeBinary, MetaData, String, Table, Text
+from sqlalchemy_utils.types.uuid import UUIDType  # the type eventsourcing-sqlalchemy uses: joins match
 
 metadata = MetaData()
 
@@ -17,11 +18,12 @@ log_entries = Table(
     "log_entries",
     metadata,
     Column("log_index", BIGINT, primary_key=True, autoincrement=False),
-    Column("originator_id", Uuid(), nullable=False),
+    Column("originator_id", UUIDType(), nullable=False),
     Column("originator_version", BIGINT, nullable=False),
     Column("envelope_id", String(36), nullable=False, unique=True),
     Column("leaf_hash", LargeBinary(32), nullable=False),
     Column("recorded_at", String(32), nullable=False),
+    Index("log_entries_originator", "originator_id", "originator_version", unique=True),
 )
 
 checkpoints = Table(

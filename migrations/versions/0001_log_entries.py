@@ -6,6 +6,7 @@ Revises:
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy_utils.types.uuid import UUIDType
 
 revision = "0001"
 down_revision = None
@@ -19,7 +20,7 @@ def upgrade() -> None:
     op.create_table(
         "log_entries",
         sa.Column("log_index", BIGINT, primary_key=True, autoincrement=False),
-        sa.Column("originator_id", sa.Uuid(), nullable=False),
+        sa.Column("originator_id", UUIDType(), nullable=False),
         sa.Column("originator_version", BIGINT, nullable=False),
         sa.Column("envelope_id", sa.String(36), nullable=False, unique=True),
         sa.Column("leaf_hash", sa.LargeBinary(32), nullable=False),

@@ -1,0 +1,205 @@
+"""The application on a real database (SQLite and PostgreSQL): submit -> receipt."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import func, select
+
+from ledger.application import Ledger
+from ledger.envelope import b64encode, public_key_bytes
+from ledger.errors import BadSignature, IdempotencyConflict, MalformedSubmission, RevokedKey, UnknownKey, UnknownParty
+from ledger.receipt import verify_receipt
+from ledger.settings import SettingsError
+from ledger.storage.tables import log_entries
+from tests.support import World, claim, commission, make_world, new_id, payload, registry
+
+
+@pytest.fixture
+def world(database_url: str) -> Iterator[World]:
+    world = make_world(database_url)
+    yield world
+    world.ledger.close()
+
+
+def stored_count(ledger: Ledger) -> tuple[int, int]:
+    """(events in the event store, entries in the log)."""
+    table = ledger.recorder.events_record_cls.__table__  # type: ignore[attr-defined]
+    with ledger.engine.connect() as c:
+        return c.execute(select(func.count()).select_from(table)).scalar_one(), ledger.log_size()
+
+
+def trajectory(world: World, ref: str, funder: str = "gemeente-haarlem", provider: str = "werkfit") -> str:
+    tid = new_id()
+    assert world.submit(funder, commission(ref, provider, tid)).accepted
+    return tid
+
+
+def test_accepted_submission_gets_a_signed_receipt_with_a_dense_log_index(world: World) -> None:
+    ref = world.ledger.pseudonym("111222333")
+    before = world.ledger.log_size()
+    receipt = world.submit("gemeente-haarlem", commission(ref))
+    assert receipt.accepted and receipt.refusal is None
+    assert receipt.log_index == before
+    verify_receipt(receipt, public_key_bytes(world.operator_key))
+    assert world.ledger.log_size() == before + 1
+    assert [i for i, _ in world.ledger.entries(0, 1000)] == list(range(before + 1))
+
+
+def test_double_claim_across_funders_is_refused_and_recorded(world: World) -> None:
+    ref = world.ledger.pseudonym("111222333")
+    t1 = trajectory(world, ref, "gemeente-haarlem", "werkfit")
+    t2 = trajectory(world, ref, "uwv", "jobstap")
+    first = claim(ref, t1)
+    assert world.submit("werkfit", first).accepted
+    events_before, log_before = stored_count(world.ledger)
+    second = world.submit("jobstap", claim(ref, t2))
+    assert second.verdict == "refused"
+    assert second.refusal is not None
+    assert second.refusal["rule"] == "claim.unique-job"
+    assert second.refusal["conflicting_claim"] == first["claim_id"]
+    events_after, log_after = stored_count(world.ledger)
+    assert log_after == log_before + 1  # exactly one refusal recorded
+    assert events_after == events_before + 2  # the refusal and its envelope index
+    last = world.ledger.entries(log_after - 1, 1)[0][1]
+    assert last["verdict"] == "refused" and last["refusal"]["rule"] == "claim.unique-job"
+
+
+def _tamper_signature(envelope: dict[str, Any]) -> dict[str, Any]:
+    raw = bytearray(base64.b64decode(envelope["signature"]))
+    raw[0] ^= 1
+    return {**envelope, "signature": base64.b64encode(bytes(raw)).decode()}
+
+
+@pytest.mark.parametrize(
+    ("make", "error", "field"),
+    [
+        (lambda w, ref: _tamper_signature(w.signed("gemeente-haarlem", commission(ref))), BadSignature, "signature"),
+        (lambda w, ref: {**w.signed("gemeente-haarlem", commission(ref)), "submitter": "nobody"}, UnknownParty, "submitter"),
+        (lambda w, ref: {**w.signed("gemeente-haarlem", commission(ref)), "key_id": "ed25519:0000000000000000"}, UnknownKey, "key_id"),
+        (lambda w, ref: w.signed("gemeente-haarlem", {**commission(ref), "start": "2024-13-01"}), MalformedSubmission, "payload.start"),
+        (lambda w, ref: w.signed("gemeente-haarlem", {**commission(ref), "bsn": "111222333"}), MalformedSubmission, "payload.bsn"),
+        (lambda w, ref: w.signed("gemeente-haarlem", {**commission(ref), "client_ref": "111222333"}), MalformedSubmission, "payload.client_ref"),
+        (lambda w, ref: {**w.signed("werkfit", commission(ref), Ed25519PrivateKey.generate()),
+                         "key_id": w.signed("werkfit", {})["key_id"]}, BadSignature, "signature"),
+        (lambda w, ref: {"payload": {}}, MalformedSubmission, "submitter"),
+    ],
+)
+def test_untrusted_submissions_store_nothing(world: World, make, error: type[Exception], field: str) -> None:  # type: ignore[no-untyped-def]
+    ref = world.ledger.pseudonym("111222333")
+    before = stored_count(world.ledger)
+    with pytest.raises(error) as err:
+        world.ledger.submit(make(world, ref))
+    assert err.value.field == field  # type: ignore[attr-defined]
+    assert stored_count(world.ledger) == before
+
+
+@pytest.mark.parametrize(
+    ("submitter", "make", "rule"),
+    [
+        ("werkfit", lambda ref, t: commission(ref), "role.not-allowed"),
+        ("jobstap", lambda ref, t: claim(ref, t), "role.not-allowed"),
+        ("werkfit", lambda ref, t: claim(ref, t, job_start="2099-01-01", application_date="2098-01-01"), "dates.not-future"),
+        ("werkfit", lambda ref, t: payload("ActivityRecorded", ref, "2099-01-01", trajectory_id=t, instrument=3), "dates.not-future"),
+        ("uwv", lambda ref, t: payload("PlacementConfirmed", ref, claim_id=new_id()), "reference.unknown"),
+    ],
+)
+def test_signed_rule_breaks_are_recorded_as_one_refusal(world: World, submitter: str, make, rule: str) -> None:  # type: ignore[no-untyped-def]
+    ref = world.ledger.pseudonym("111222333")
+    t = trajectory(world, ref)
+    before = world.ledger.log_size()
+    receipt = world.submit(submitter, make(ref, t))
+    assert receipt.verdict == "refused" and receipt.refusal is not None
+    assert receipt.refusal["rule"] == rule
+    assert world.ledger.log_size() == before + 1
+
+
+def test_same_envelope_twice_returns_the_original_receipt(world: World) -> None:
+    ref = world.ledger.pseudonym("123456782")
+    envelope = world.signed("gemeente-haarlem", commission(ref))
+    first = world.ledger.submit(envelope)
+    before = stored_count(world.ledger)
+    again = world.ledger.submit(envelope)
+    assert again == first
+    assert stored_count(world.ledger) == before
+
+
+def test_same_envelope_id_with_another_payload_is_a_conflict(world: World) -> None:
+    ref = world.ledger.pseudonym("123456782")
+    p = commission(ref)
+    world.submit("gemeente-haarlem", p)
+    before = stored_count(world.ledger)
+    with pytest.raises(IdempotencyConflict) as err:
+        world.submit("gemeente-haarlem", {**p, "fee_cents": 1})
+    assert err.value.field == "payload.envelope_id"
+    assert stored_count(world.ledger) == before
+
+
+def test_a_revoked_key_signs_nothing_after_its_revocation(world: World) -> None:
+    ref = world.ledger.pseudonym("111222333")
+    early = world.submit("gemeente-haarlem", commission(ref))
+    assert early.accepted
+    key_id = early_key = world.signed("gemeente-haarlem", commission(ref))["key_id"]
+    assert world.submit("operator", registry("KeyRevoked", party_id="gemeente-haarlem", key_id=key_id)).accepted
+    before = stored_count(world.ledger)
+    with pytest.raises(RevokedKey) as err:
+        world.submit("gemeente-haarlem", commission(ref))
+    assert err.value.field == "key_id"
+    assert stored_count(world.ledger) == before
+    assert world.ledger.receipt(early.envelope_id) == early  # earlier entries stand
+    new_key = Ed25519PrivateKey.generate()
+    assert world.submit("operator", registry("KeyAdded", party_id="gemeente-haarlem",
+                                             public_key=b64encode(public_key_bytes(new_key)))).accepted
+    world.keys["gemeente-haarlem"] = new_key
+    assert world.submit("gemeente-haarlem", commission(ref)).accepted
+    assert early_key != world.signed("gemeente-haarlem", commission(ref))["key_id"]
+
+
+def test_only_the_operator_maintains_the_registry(world: World) -> None:
+    key = b64encode(public_key_bytes(Ed25519PrivateKey.generate()))
+    receipt = world.submit("gemeente-haarlem", registry("PartyRegistered", party_id="sneaky", role="provider", public_key=key))
+    assert receipt.refusal is not None and receipt.refusal["rule"] == "role.not-allowed"
+    assert world.ledger.registry().state.role_of("sneaky") is None
+
+
+def test_batch_reports_each_item_and_records_the_valid_ones(world: World) -> None:
+    ref = world.ledger.pseudonym("111222333")
+    good = world.signed("gemeente-haarlem", commission(ref))
+    refused = world.signed("werkfit", commission(ref))
+    bad = _tamper_signature(world.signed("uwv", commission(ref)))
+    before = world.ledger.log_size()
+    results = world.ledger.submit_batch([good, bad, refused, good])
+    assert [type(r).__name__ for r in results] == ["Receipt", "BadSignature", "Receipt", "Receipt"]
+    assert results[0].accepted and results[2].verdict == "refused"  # type: ignore[union-attr]
+    assert results[3] == results[0]  # the same envelope twice: one entry, one receipt
+    assert world.ledger.log_size() == before + 2
+
+
+def test_reopening_the_ledger_keeps_everything(world: World) -> None:
+    ref = world.ledger.pseudonym("111222333")
+    receipt = world.submit("gemeente-haarlem", commission(ref))
+    reopened = Ledger(world.ledger.settings)
+    assert reopened.receipt(receipt.envelope_id) == receipt
+    assert reopened.log_size() == world.ledger.log_size()
+    reopened.close()
+
+
+def test_a_foreign_operator_key_cannot_open_the_ledger(world: World) -> None:
+    from dataclasses import replace
+
+    with pytest.raises(SettingsError):
+        Ledger(replace(world.ledger.settings, operator_key=Ed25519PrivateKey.generate()))
+
+
+def test_log_entries_have_no_gaps_after_conflicts(world: World) -> None:
+    ref = world.ledger.pseudonym("111222333")
+    t = trajectory(world, ref)
+    for _ in range(3):
+        world.submit("werkfit", claim(ref, t))
+    with world.ledger.engine.connect() as c:
+        indexes = list(c.execute(select(log_entries.c.log_index).order_by(log_entries.c.log_index)).scalars())
+    assert indexes == list(range(len(indexes)))

@@ -1,0 +1,92 @@
+"""Test helpers: a ledger with registered parties, and payload builders.
+
+``World`` is the small cast used across layers: one operator, two funders (a municipality
+and UWV), three providers and an auditor, each with an Ed25519 key.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from ledger.application import Ledger
+from ledger.envelope import b64encode, public_key_bytes, sign
+from ledger.receipt import Receipt
+from ledger.settings import Settings
+
+FUNDERS = ("gemeente-haarlem", "uwv")
+PROVIDERS = ("werkfit", "jobstap", "baanbrug")
+AUDITOR = "rekenkamer-haarlem"
+VALID_BSNS = ("111222333", "123456782", "100000009")
+
+
+def new_settings(url: str) -> Settings:
+    return Settings(database_url=url, operator_key=Ed25519PrivateKey.generate(), pseudonym_key=os.urandom(32))
+
+
+@dataclass
+class World:
+    ledger: Ledger
+    keys: dict[str, Ed25519PrivateKey] = field(default_factory=dict)
+
+    @property
+    def operator_key(self) -> Ed25519PrivateKey:
+        return self.ledger.settings.operator_key
+
+    def signed(self, submitter: str, payload: dict[str, Any], key: Ed25519PrivateKey | None = None) -> dict[str, Any]:
+        key = key or (self.operator_key if submitter == "operator" else self.keys[submitter])
+        return sign(payload, submitter, key).as_dict()
+
+    def submit(self, submitter: str, payload: dict[str, Any]) -> Receipt:
+        return self.ledger.submit(self.signed(submitter, payload))
+
+    def register(self, party_id: str, role: str) -> Receipt:
+        key = Ed25519PrivateKey.generate()
+        self.keys[party_id] = key
+        return self.submit("operator", registry("PartyRegistered", party_id=party_id, role=role,
+                                                public_key=b64encode(public_key_bytes(key))))
+
+
+def make_world(url: str) -> World:
+    world = World(Ledger(new_settings(url)))
+    for funder in FUNDERS:
+        world.register(funder, "funder")
+    for provider in PROVIDERS:
+        world.register(provider, "provider")
+    world.register(AUDITOR, "auditor")
+    return world
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def registry(kind: str, occurred_on: str = "2024-01-01", **fields: Any) -> dict[str, Any]:
+    return {"envelope_id": new_id(), "type": kind, "occurred_on": occurred_on, **fields}
+
+
+def payload(kind: str, client_ref: str, occurred_on: str = "2024-03-01", **fields: Any) -> dict[str, Any]:
+    return {"envelope_id": new_id(), "type": kind, "occurred_on": occurred_on, "client_ref": client_ref, **fields}
+
+
+def commission(client_ref: str, provider: str = "werkfit", trajectory_id: str | None = None, start: str = "2024-01-01",
+               planned_end: str = "2024-12-31", **over: Any) -> dict[str, Any]:
+    occurred_on = over.pop("occurred_on", start)
+    fields = dict(trajectory_id=trajectory_id or new_id(), provider=provider, start=start, planned_end=planned_end,
+                  definition="six-month-rule", contract="no-cure-no-pay", fee_cents=300000, base_fee_cents=0)
+    fields.update(over)
+    return payload("TrajectoryCommissioned", client_ref, occurred_on=occurred_on, **fields)
+
+
+def claim(client_ref: str, trajectory_id: str, kvk: str = "12345678", job_start: str = "2024-06-01",
+          application_date: str = "2024-05-01", contract_end: str | None = None, **over: Any) -> dict[str, Any]:
+    fields: dict[str, Any] = dict(trajectory_id=trajectory_id, claim_id=new_id(), employer_kvk=kvk,
+                                  application_date=application_date, job_start=job_start, contract_end=contract_end,
+                                  hours_per_week=32, secondment_via_provider=False, evidence_sha256="ab" * 32)
+    occurred_on = over.pop("occurred_on", job_start)
+    fields.update(over)
+    return payload("PlacementClaimed", client_ref, occurred_on=occurred_on, **fields)
