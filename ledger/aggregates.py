@@ -24,10 +24,6 @@ def dossier_id(client_ref: str) -> uuid.UUID:
     return uuid.uuid5(NAMESPACE, "dossier:" + client_ref)
 
 
-def envelope_index_id(envelope_id: str) -> uuid.UUID:
-    return uuid.uuid5(NAMESPACE, "envelope:" + envelope_id)
-
-
 class Dossier(Aggregate):
     """One client's trajectories, claims, benefit periods and assessments."""
 
@@ -70,19 +66,3 @@ class Registry(Aggregate):
     def record(self, entry: dict[str, Any]) -> None:
         if entry["verdict"] == ACCEPTED:
             evolve_registry(self.state, entry["envelope"]["payload"])
-
-
-class EnvelopeIndex(Aggregate):
-    """Makes ``envelope_id`` unique across the ledger (the idempotency key) and finds
-    the recorded entry for a receipt."""
-
-    @event("Indexed")
-    def __init__(self, envelope_id: str, digest: str, target_id: uuid.UUID, target_version: int) -> None:
-        self.envelope_id = envelope_id
-        self.digest = digest
-        self.target_id = target_id
-        self.target_version = target_version
-
-    @staticmethod
-    def create_id(envelope_id: str, **_: Any) -> uuid.UUID:
-        return envelope_index_id(envelope_id)

@@ -21,7 +21,7 @@ from eventsourcing.persistence import IntegrityError, OperationalError, StoredEv
 from eventsourcing.utils import Environment
 from sqlalchemy import Engine, event, func, select
 
-from ledger.aggregates import REGISTRY_ID, Dossier, EnvelopeIndex, Registry, dossier_id, envelope_index_id
+from ledger.aggregates import REGISTRY_ID, Dossier, Registry, dossier_id
 from ledger.dossier.rules import Context, decide
 from ledger.entry import ACCEPTED, REFUSED, entry_body, now_utc, recording_date
 from ledger.envelope import (
@@ -33,7 +33,7 @@ from ledger.envelope import (
     sign,
     verify_signature,
 )
-from ledger.errors import IdempotencyConflict, InvalidSubmission, LedgerError, Refusal, UnknownParty
+from ledger.errors import IdempotencyConflict, InvalidSubmission, LedgerError, Refusal, UnknownKey, UnknownParty
 from ledger.identity import client_ref
 from ledger.payloads import is_registry_type, validate_payload
 from ledger.receipt import Receipt, sign_receipt
@@ -58,10 +58,11 @@ class Ledger(Application[uuid.UUID]):
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        super().__init__(env={"SQLALCHEMY_URL": _engine_url(settings.database_url)})
+        super().__init__(env={"SQLALCHEMY_URL": _engine_url(settings.database_url), "AGGREGATE_CACHE_MAXSIZE": "20000"})
         _tune_sqlite(self.engine)
         upgrade(self.engine)
         self._registry: Registry | None = None
+        self._operator_key_id = key_id_for(public_key_bytes(settings.operator_key))
         self.initialise()
 
     # --- composition -------------------------------------------------------------
@@ -92,40 +93,34 @@ class Ledger(Application[uuid.UUID]):
         return client_ref(self.settings.pseudonym_key, bsn)
 
     def registry(self) -> Registry:
-        """The current registry (cached, fast-forwarded from the store)."""
+        """The registry as last read. Deciding against a stale copy is safe: the log
+        append re-checks the registry's version under the write lock (``StaleRegistry``)
+        and the submission is decided again against the fresh one."""
         if self._registry is None:
             self._registry = self.repository.get(REGISTRY_ID)
-        else:
-            for domain_event in self.events.get(REGISTRY_ID, gt=self._registry.version):
-                domain_event.mutate(self._registry)
         return self._registry
 
     def submit(self, data: Any) -> Receipt:
         """Record one signed envelope. Raises ``InvalidSubmission`` when nothing is
         recorded; otherwise returns the receipt, whose verdict may be 'refused'."""
-        envelope = parse_envelope(data)
-        validate_payload(envelope.payload)
-        verify_signature(envelope, self.registry().state.signing_key(envelope.submitter, envelope.key_id))
+        envelope = self._checked(data)
         return self._record_with_retry(envelope)
 
     def submit_batch(self, items: Sequence[Any]) -> list[Receipt | InvalidSubmission]:
-        """Many envelopes, one result each, in order. Valid ones are recorded in as few
-        transactions as possible; a conflict falls back to one at a time."""
+        """Many envelopes, one result each, in order. Valid ones are recorded in one
+        transaction; any conflict falls back to one at a time (with retries)."""
         results: list[Receipt | InvalidSubmission | None] = [None] * len(items)
         checked: list[tuple[int, Envelope]] = []
-        registry = self.registry()
         for i, data in enumerate(items):
             try:
-                envelope = parse_envelope(data)
-                validate_payload(envelope.payload)
-                verify_signature(envelope, registry.state.signing_key(envelope.submitter, envelope.key_id))
-                checked.append((i, envelope))
+                checked.append((i, self._checked(data)))
             except InvalidSubmission as exc:
                 results[i] = exc
         try:
             for (i, _), receipt in zip(checked, self._record_together([e for _, e in checked])):
                 results[i] = receipt
-        except (IntegrityError, OperationalError, StaleRegistry, IdempotencyConflict, _Duplicate):
+        except (IntegrityError, OperationalError, StaleRegistry, _Duplicate):
+            self._registry = None
             for i, envelope in checked:
                 try:
                     results[i] = self._record_with_retry(envelope)
@@ -135,11 +130,8 @@ class Ledger(Application[uuid.UUID]):
 
     def receipt(self, envelope_id: str) -> Receipt | None:
         """The receipt of an envelope recorded earlier, or None."""
-        try:
-            index = self.repository.get(envelope_index_id(envelope_id))
-        except AggregateNotFoundError:
-            return None
-        return self._receipt(index)
+        found = self._recorded(envelope_id)
+        return None if found is None else self._signed_receipt(found)
 
     def entries(self, start: int = 0, limit: int = 1000) -> list[tuple[int, dict[str, Any]]]:
         """Recorded entries in log order from ``start``: (log_index, entry body), where the
@@ -157,43 +149,60 @@ class Ledger(Application[uuid.UUID]):
         )
         with self.engine.connect() as connection:
             rows = connection.execute(query).all()
-        result = []
-        for row in rows:
-            stored = StoredEvent(row.originator_id, row.originator_version, row.topic, bytes(row.state))
-            result.append((row.log_index, self.mapper.to_domain_event(stored).entry))  # type: ignore[attr-defined]
-        return result
+        return [(row.log_index, self._entry_of(row)) for row in rows]
 
     def log_size(self) -> int:
         with self.engine.connect() as connection:
             last = connection.execute(select(func.max(log_entries.c.log_index))).scalar()
         return 0 if last is None else last + 1
 
+    # --- checking -----------------------------------------------------------------------
+
+    def _checked(self, data: Any) -> Envelope:
+        """Shape, payload and signature against the submitter's live key - before anything else."""
+        envelope = parse_envelope(data)
+        validate_payload(envelope.payload)
+        verify_signature(envelope, self._signing_key(envelope))
+        return envelope
+
+    def _signing_key(self, envelope: Envelope) -> bytes:
+        try:
+            return self.registry().state.signing_key(envelope.submitter, envelope.key_id)
+        except (UnknownParty, UnknownKey):
+            self._registry = None  # registered by another process since we cached it?
+            return self.registry().state.signing_key(envelope.submitter, envelope.key_id)
+
     # --- recording -------------------------------------------------------------------
 
     def _record_with_retry(self, envelope: Envelope) -> Receipt:
-        digest = envelope.payload_digest()
+        """Optimistic: decide and write; on a conflict (the dossier moved, the registry
+        moved, or the envelope_id exists) look again and decide again."""
         for attempt in range(MAX_ATTEMPTS):
-            try:
-                previous = self.receipt_if_same(envelope.envelope_id, digest)
+            if attempt:
+                previous = self.receipt_if_same(envelope)
                 if previous is not None:
                     return previous
-                registry = self.registry()
-                registry.state.signing_key(envelope.submitter, envelope.key_id)  # revoked meanwhile?
+                self._signing_key(envelope)  # revoked meanwhile?
+            try:
                 return self._record_together([envelope])[0]
             except (IntegrityError, StaleRegistry, OperationalError, _Duplicate):
-                time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
+                self._registry = None
+                if attempt:
+                    time.sleep(random.uniform(0, 0.002 * attempt))
         raise LedgerBusy(f"gave up after {MAX_ATTEMPTS} attempts under contention", field="payload.client_ref")
 
-    def receipt_if_same(self, envelope_id: str, digest: str) -> Receipt | None:
-        try:
-            index = self.repository.get(envelope_index_id(envelope_id))
-        except AggregateNotFoundError:
+    def receipt_if_same(self, envelope: Envelope) -> Receipt | None:
+        """The original receipt if this envelope was recorded; a conflict if its id was
+        used for another payload; None if it is new."""
+        found = self._recorded(envelope.envelope_id)
+        if found is None:
             return None
-        if index.digest != digest:
+        recorded = Envelope(**found.body["envelope"])
+        if recorded.payload_digest() != envelope.payload_digest():
             raise IdempotencyConflict(
                 "this envelope_id was used before for a different payload", field="payload.envelope_id"
             )
-        return self._receipt(index)
+        return self._signed_receipt(found)
 
     def _record_together(self, envelopes: Iterable[Envelope]) -> list[Receipt]:
         try:
@@ -203,10 +212,9 @@ class Ledger(Application[uuid.UUID]):
             parties, registry_version = RegistryState(), 0
         aggregates: dict[uuid.UUID, Dossier | Registry] = {}
         appends: list[LogAppend] = []
-        indexes: list[EnvelopeIndex] = []
         seen: set[str] = set()
         for envelope in envelopes:
-            if envelope.envelope_id in seen or self._is_indexed(envelope.envelope_id):
+            if envelope.envelope_id in seen:
                 raise _Duplicate(envelope.envelope_id)
             seen.add(envelope.envelope_id)
             target = self._target(envelope.payload, aggregates)
@@ -218,11 +226,10 @@ class Ledger(Application[uuid.UUID]):
                 verdict, refusal = REFUSED, exc.as_dict()
             body = entry_body(envelope.as_dict(), verdict, refusal, recorded_at)
             target.record(entry=body)
-            indexes.append(EnvelopeIndex(envelope.envelope_id, envelope.payload_digest(), target.id, target.version))
             appends.append(LogAppend(target.id, target.version, body, REGISTRY_ID, registry_version))
-        self.save(*aggregates.values(), *indexes, log_appends=appends)
-        if any(a.originator_id == REGISTRY_ID for a in appends):
-            self._registry = None  # re-read: the cached one may not have seen the change
+        self.save(*aggregates.values(), log_appends=appends)
+        if REGISTRY_ID in aggregates:
+            self._registry = None  # re-read: the cached one has not seen the change
         return [self._signed_receipt(a) for a in appends]
 
     def _target(self, payload: dict[str, Any], loaded: dict[uuid.UUID, Dossier | Registry]) -> Dossier | Registry:
@@ -243,17 +250,33 @@ class Ledger(Application[uuid.UUID]):
         today = recording_date(recorded_at)
         decide(target.state, envelope.payload, Context(envelope.submitter, role, today, parties.role_of))
 
-    def _is_indexed(self, envelope_id: str) -> bool:
-        try:
-            self.repository.get(envelope_index_id(envelope_id))
-        except AggregateNotFoundError:
-            return False
-        return True
-
     # --- receipts ----------------------------------------------------------------------
 
+    def _recorded(self, envelope_id: str) -> LogAppend | None:
+        """The log entry recorded for an envelope_id, rebuilt from the event store."""
+        events_table = self.recorder.events_record_cls.__table__  # type: ignore[attr-defined]
+        query = (
+            select(log_entries.c.log_index, log_entries.c.leaf_hash, events_table.c.originator_id,
+                   events_table.c.originator_version, events_table.c.topic, events_table.c.state)
+            .join(events_table, (events_table.c.originator_id == log_entries.c.originator_id)
+                  & (events_table.c.originator_version == log_entries.c.originator_version))
+            .where(log_entries.c.envelope_id == envelope_id)
+        )
+        with self.engine.connect() as connection:
+            row = connection.execute(query).first()
+        if row is None:
+            return None
+        found = LogAppend(row.originator_id, row.originator_version, self._entry_of(row), REGISTRY_ID, 0)
+        found.log_index, found.leaf_hash = row.log_index, bytes(row.leaf_hash)
+        return found
+
+    def _entry_of(self, row: Any) -> dict[str, Any]:
+        stored = StoredEvent(row.originator_id, row.originator_version, row.topic, bytes(row.state))
+        return self.mapper.to_domain_event(stored).entry  # type: ignore[attr-defined,no-any-return]
+
     def _signed_receipt(self, append: LogAppend) -> Receipt:
-        assert append.log_index is not None and append.leaf_hash is not None  # filled on commit
+        if append.log_index is None or append.leaf_hash is None:
+            raise RuntimeError("the log entry was not assigned an index")  # cannot happen after save
         body = append.body
         return sign_receipt(
             Receipt(
@@ -267,19 +290,8 @@ class Ledger(Application[uuid.UUID]):
                 aggregate_version=append.originator_version,
             ),
             self.settings.operator_key,
+            self._operator_key_id,
         )
-
-    def _receipt(self, index: EnvelopeIndex) -> Receipt:
-        recorded = list(self.events.get(index.target_id, gt=index.target_version - 1, lte=index.target_version))
-        with self.engine.connect() as connection:
-            row = connection.execute(
-                select(log_entries.c.log_index, log_entries.c.leaf_hash).where(
-                    log_entries.c.envelope_id == index.envelope_id
-                )
-            ).one()
-        append = LogAppend(index.target_id, index.target_version, recorded[0].entry, REGISTRY_ID, 0)  # type: ignore[attr-defined]
-        append.log_index, append.leaf_hash = row.log_index, bytes(row.leaf_hash)
-        return self._signed_receipt(append)
 
     # --- genesis -----------------------------------------------------------------------
 

@@ -38,10 +38,9 @@ class Receipt:
         return asdict(self)
 
 
-def sign_receipt(receipt: Receipt, key: Ed25519PrivateKey) -> Receipt:
-    unsigned = Receipt(**{**receipt.body(), "key_id": key_id_for(public_key_bytes(key))})
-    signature = key.sign(canonical_bytes(unsigned.body()))
-    return Receipt(**{**unsigned.body(), "signature": b64encode(signature)})
+def sign_receipt(receipt: Receipt, key: Ed25519PrivateKey, key_id: str | None = None) -> Receipt:
+    body = {**receipt.body(), "key_id": key_id or key_id_for(public_key_bytes(key))}
+    return Receipt(**body, signature=b64encode(key.sign(canonical_bytes(body))))
 
 
 def verify_receipt(receipt: Receipt, public_key: bytes) -> None:
