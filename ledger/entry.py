@@ -7,7 +7,7 @@ can recompute the tree from an export with a few lines of code.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -31,7 +31,7 @@ def now_utc() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def recording_date(recorded_at: str):  # -> date
+def recording_date(recorded_at: str) -> date:
     """The day (in the Netherlands) on which an entry was recorded: 'today' for the rules."""
     moment = datetime.strptime(recorded_at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
     return moment.astimezone(LEDGER_TZ).date()
