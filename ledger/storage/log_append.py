@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import TextClause, bindparam, insert, text
 from sqlalchemy.orm import Session
+from sqlalchemy_utils.types.uuid import UUIDType
 
 from ledger.entry import leaf_bytes
 from ledger.merkle.hashing import leaf_hash
@@ -31,16 +33,21 @@ class LogAppend:
     leaf_hash: bytes | None = field(default=None)
 
 
+@lru_cache(maxsize=8)
+def _head(events_table: str) -> TextClause:
+    """One round trip: the registry's version and the log's last index."""
+    return text(
+        f"SELECT (SELECT max(originator_version) FROM {events_table} WHERE originator_id = :registry_id), "
+        "(SELECT max(log_index) FROM log_entries)"
+    ).bindparams(bindparam("registry_id", type_=UUIDType()))
+
+
 def append_entries(session: Session, events_record_cls: Any, appends: list[LogAppend]) -> None:
     """Give each entry the next dense log index. Runs after the events insert, i.e. while
     this transaction holds the write lock (PostgreSQL: LOCK TABLE ... EXCLUSIVE; SQLite:
     the database's single writer lock), so ``max(log_index) + 1`` cannot race."""
-    registry_version = (
-        select(func.max(events_record_cls.originator_version))
-        .where(events_record_cls.originator_id == appends[0].registry_id)
-        .scalar_subquery()
-    )
-    current, last = session.execute(select(registry_version, select(func.max(log_entries.c.log_index)).scalar_subquery())).one()
+    head = _head(events_record_cls.__table__.name)
+    current, last = session.execute(head, {"registry_id": appends[0].registry_id}).one()
     index = 0 if last is None else last + 1
     rows = []
     for append in appends:
