@@ -188,6 +188,17 @@ def test_wrong_key_empty_keys_and_unknown_name_fail(key: Ed25519PrivateKey, note
             open_checkpoint(note, keys)
 
 
+def test_no_keys_fails_closed_before_reading_the_note() -> None:
+    for note in (b"", b"garbage", GO_TEXT + b"\n" + PETER_SIG):
+        with pytest.raises(CheckpointSignatureError):
+            open_note(note, [])
+
+
+def test_the_last_blank_line_separates_text_from_signatures(key: Ed25519PrivateKey, vkey: str) -> None:
+    text = b"first paragraph\n\nsecond paragraph\n"
+    assert open_note(sign_note(text, NAME, key), [vkey]) == text
+
+
 def test_a_bad_signature_by_any_trusted_key_rejects_the_note(
     key: Ed25519PrivateKey, vkey: str, note: bytes
 ) -> None:
@@ -282,7 +293,9 @@ def test_invalid_checkpoints_and_keys_are_refused(key: Ed25519PrivateKey) -> Non
             verifier_key_string(name, public_bytes(key))
     with pytest.raises(InvalidKeyError):
         verifier_key_string(NAME, public_bytes(key)[:31])
-    ecdsa_type = verifier_key_string(NAME, public_bytes(key)).replace("+AQ", "+Ag", 1)
+    pub = public_bytes(key)
+    ecdsa_key = base64.b64encode(bytes([0x02]) + pub).decode()
+    ecdsa_type = f"{NAME}+{spec_key_id(NAME, pub).hex()}+{ecdsa_key}"
     with pytest.raises(InvalidKeyError):
         parse_verifier_key(ecdsa_type)
     assert issubclass(MalformedCheckpointError, CheckpointError)
