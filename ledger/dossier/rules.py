@@ -123,6 +123,23 @@ def end_trajectory(state: DossierState, p: dict[str, Any], ctx: Context) -> None
     _not_future(p, "end", ctx)
     if _d(p["end"]) < _d(trajectory["start"]):
         raise DateInconsistent("end is before the trajectory's start", rule="dates.end-after-start", field="payload.end")
+    if _d(p["end"]) > _d(trajectory["planned_end"]):
+        raise DateInconsistent("end is after planned_end: extend the trajectory first", rule="dates.outside-trajectory", field="payload.end")
+    last = last_reported(state, p["trajectory_id"])
+    if last is not None and _d(p["end"]) < last:
+        raise DateInconsistent(f"end is before facts already recorded on the trajectory ({last})",
+                               rule="dates.end-before-recorded", field="payload.end")
+
+
+def last_reported(state: DossierState, trajectory_id: str) -> date | None:
+    """The latest intake, assessment, activity or job start recorded on a trajectory."""
+    trajectory = state.trajectories[trajectory_id]
+    days = [_d(a["on"]) for a in trajectory["assessments"] + trajectory["activities"]]
+    if trajectory["intake"] is not None:
+        days.append(_d(trajectory["intake"]["on"]))
+    days += [_d(c["job_start"]) for c in state.claims.values()
+             if c["trajectory_id"] == trajectory_id and c["status"] in LIVE_CLAIM]
+    return max(days, default=None)
 
 
 def claim(state: DossierState, p: dict[str, Any], ctx: Context) -> None:
@@ -136,7 +153,7 @@ def claim(state: DossierState, p: dict[str, Any], ctx: Context) -> None:
         raise DateInconsistent("application_date is after job_start", rule="dates.application-before-job", field="payload.application_date")
     if p["contract_end"] is not None and _d(p["contract_end"]) <= _d(p["job_start"]):
         raise DateInconsistent("contract_end must be after job_start", rule="dates.end-after-start", field="payload.contract_end")
-    _within_period(state, trajectory, p, "job_start")
+    # the double claim first: an attempt on someone else's job is audit evidence as such
     conflict = conflicting_claim(state, p["employer_kvk"], _d(p["job_start"]), _d(p["contract_end"]))
     if conflict is not None:
         raise DoubleClaim(
@@ -144,6 +161,7 @@ def claim(state: DossierState, p: dict[str, Any], ctx: Context) -> None:
             field="payload.employer_kvk",
             conflicting_claim=conflict,
         )
+    _within_period(state, trajectory, p, "job_start")
 
 
 def conflicting_claim(state: DossierState, kvk: str, start: date, end: date) -> str | None:

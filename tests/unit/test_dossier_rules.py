@@ -195,3 +195,22 @@ def test_extension_by_the_funder_moves_the_end_later() -> None:
     assert refused(state, "werkfit", ext).rule == "role.not-allowed"
     assert refused(state, "gemeente-haarlem", {**ext, "planned_end": "2024-06-30"}).rule == "dates.end-after-start"
     decide(state, ext, ctx("gemeente-haarlem"))
+
+
+def test_a_double_claim_outside_the_claimants_own_period_is_still_a_double_claim() -> None:
+    first = claim(REF, T1, job_start="2024-06-01")
+    late = (("uwv", commission(REF, "jobstap", T2, start="2024-08-01", planned_end="2025-01-31")),)
+    state = given(*BASE, *late, ("werkfit", first))
+    err = refused(state, "jobstap", claim(REF, T2, job_start="2024-06-01"))
+    assert (err.rule, err.conflicting_claim) == ("claim.unique-job", first["claim_id"])
+
+
+def test_a_trajectory_cannot_end_before_what_was_recorded_on_it_or_after_its_planned_end() -> None:
+    activity = payload("ActivityRecorded", REF, "2024-05-01", trajectory_id=T1, instrument=30)
+    state = given(*BASE, ("werkfit", activity))
+    early = payload("TrajectoryEnded", REF, "2024-04-01", trajectory_id=T1, reason="dropped-out", end="2024-04-01")
+    err = refused(state, "werkfit", early)
+    assert (err.rule, err.field) == ("dates.end-before-recorded", "payload.end")
+    late = payload("TrajectoryEnded", REF, "2025-02-01", trajectory_id=T1, reason="completed", end="2025-02-01")
+    assert refused(state, "werkfit", late).rule == "dates.outside-trajectory"
+    decide(state, {**early, "end": "2024-05-01", "occurred_on": "2024-05-01"}, ctx("werkfit"))
