@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from datetime import date, timedelta
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -90,3 +91,19 @@ def claim(client_ref: str, trajectory_id: str, kvk: str = "12345678", job_start:
     occurred_on = over.pop("occurred_on", job_start)
     fields.update(over)
     return payload("PlacementClaimed", client_ref, occurred_on=occurred_on, **fields)
+
+
+def live_overlaps(claims: dict) -> list[tuple[str, str]]:
+    """Pairs of live claims at one employer within 31 days of each other."""
+    live = [(cid, c) for cid, c in claims.items() if c["status"] in ("claimed", "confirmed")]
+    pairs = []
+    for i, (a_id, a) in enumerate(live):
+        for b_id, b in live[i + 1:]:
+            if a["employer_kvk"] != b["employer_kvk"]:
+                continue
+            a_end = date.fromisoformat(a["employment_end"] or a["contract_end"] or "9999-12-31")
+            b_end = date.fromisoformat(b["employment_end"] or b["contract_end"] or "9999-12-31")
+            a0, b0 = date.fromisoformat(a["job_start"]), date.fromisoformat(b["job_start"])
+            if max(a0 - b_end, b0 - a_end, timedelta(0)) <= timedelta(days=31):
+                pairs.append((a_id, b_id))
+    return pairs

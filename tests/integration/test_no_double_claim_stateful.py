@@ -16,27 +16,11 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from eventsourcing.application import AggregateNotFoundError
 
 from ledger.aggregates import dossier_id
-from tests.support import FUNDERS, PROVIDERS, World, claim, commission, make_world, new_id, payload
+from tests.support import FUNDERS, PROVIDERS, World, claim, commission, live_overlaps, make_world, new_id, payload
 
 CLIENTS = ("111222333", "123456782")
 EMPLOYERS = ("12345678", "87654321")
 DAY0 = date(2024, 1, 1)
-
-
-def live_overlaps(claims: dict) -> list[tuple[str, str]]:
-    """Pairs of live claims at one employer within 31 days of each other."""
-    live = [(cid, c) for cid, c in claims.items() if c["status"] in ("claimed", "confirmed")]
-    pairs = []
-    for i, (a_id, a) in enumerate(live):
-        for b_id, b in live[i + 1:]:
-            if a["employer_kvk"] != b["employer_kvk"]:
-                continue
-            a_end = date.fromisoformat(a["employment_end"] or a["contract_end"] or "9999-12-31")
-            b_end = date.fromisoformat(b["employment_end"] or b["contract_end"] or "9999-12-31")
-            a0, b0 = date.fromisoformat(a["job_start"]), date.fromisoformat(b["job_start"])
-            if max(a0 - b_end, b0 - a_end, timedelta(0)) <= timedelta(days=31):
-                pairs.append((a_id, b_id))
-    return pairs
 
 
 class Submissions(RuleBasedStateMachine):
