@@ -1,5 +1,5 @@
 # Two commands on a fresh machine:
-#   make run   - create the virtualenv, install, build the demo ledger on SQLite and show it
+#   make run   - create the virtualenv, install, build the demo ledger on SQLite, show it and serve it
 #   make test  - the whole test suite (SQLite always; PostgreSQL at 127.0.0.1:5432)
 PYTHON ?= python3
 VENV ?= .venv
@@ -17,6 +17,8 @@ install: $(BIN)/trajectledger
 
 run: install
 	$(BIN)/trajectledger demo
+	@echo "serving the demo ledger at http://127.0.0.1:8000/v1 (OpenAPI document: /v1/openapi.json); Ctrl-C stops it"
+	TRAJECTLEDGER_KEY_DIR=trajectledger-demo/keys $(BIN)/trajectledger serve
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -16,8 +16,11 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ledger.application import Ledger, LedgerBusy
+from ledger.envelope import private_key_pem
 from ledger.errors import InvalidSubmission, LedgerError, Refusal
+from ledger.log_commands import add_commands as add_log_commands
 from ledger.settings import Settings, SettingsError, create_keys, database_url, load_keys
+from projections.commands import add_commands as add_projection_commands
 
 EXIT_OK, EXIT_REFUSED, EXIT_INVALID, EXIT_VERIFY, EXIT_BUSY, EXIT_CONFIG = 0, 1, 2, 3, 75, 78
 DEMO_DIR = Path("trajectledger-demo")
@@ -70,8 +73,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
         if len(batch) >= 200:
             flush()
     flush()
+    party_dir = key_dir / "parties"
+    party_dir.mkdir(exist_ok=True)
+    for party in history.parties.values():
+        if party.role != "operator":
+            (party_dir / f"{party.party_id}.pem").write_bytes(private_key_pem(party.private_key))
     print(f"demo ledger: {settings.database_url}")
-    print(f"keys: {key_dir}/ (operator.pem, pseudonym.key); party keys are derived from seed {args.seed}")
+    print(f"ledger keys: {key_dir}/operator.pem, {key_dir}/pseudonym.key")
+    print(f"party keys:  {party_dir}/<party>.pem (derived from seed {args.seed})")
     print_status(ledger)
     print("this run's submissions:")
     for verdict, count in sorted(verdicts.items()):
@@ -126,6 +135,37 @@ def cmd_submit_local(args: argparse.Namespace) -> int:
     return worst
 
 
+def cmd_submit(args: argparse.Namespace) -> int:
+    """Sign payloads from a JSON file with a party's key and submit them over HTTP."""
+    import uuid
+
+    import httpx
+
+    from ledger.client import ClientError, LedgerClient, ProblemError
+    from ledger.envelope import load_private_key, sign
+
+    data = json.loads(Path(args.file).read_text(encoding="utf-8"))
+    payloads = data if isinstance(data, list) else [data]
+    key = load_private_key(Path(args.key).read_bytes())
+    envelopes = [sign({"envelope_id": str(uuid.uuid4()), **p}, args.party, key) for p in payloads]
+    client = LedgerClient.connect(args.url, args.party, key)
+    worst = EXIT_OK
+    try:
+        for result in client.submit_batch(envelopes):
+            if isinstance(result, ProblemError):
+                print(json.dumps({"error": result.problem}))
+                worst = max(worst, EXIT_INVALID)
+            else:
+                print(json.dumps(result.as_dict()))
+                worst = max(worst, EXIT_OK if result.accepted else EXIT_REFUSED)
+    except (ClientError, httpx.HTTPError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    finally:
+        client.close()
+    return worst
+
+
 def cmd_receipt(args: argparse.Namespace) -> int:
     ledger = open_ledger()
     receipt = ledger.receipt(args.envelope_id)
@@ -168,12 +208,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.set_defaults(handler=cmd_submit_local)
 
+    p = sub.add_parser("submit", help="sign payloads from a JSON file and submit them to a served ledger")
+    p.add_argument("file", help="a payload object or a list of them (envelope_id added when missing)")
+    p.add_argument("--url", required=True, help="the server root, e.g. http://127.0.0.1:8000")
+    p.add_argument("--party", required=True, help="your party id")
+    p.add_argument("--key", required=True, help="your Ed25519 private key (PEM or 32-byte seed)")
+    p.set_defaults(handler=cmd_submit)
+
     p = sub.add_parser("receipt", help="print the receipt of an envelope")
     p.add_argument("envelope_id")
     p.set_defaults(handler=cmd_receipt)
 
     p = sub.add_parser("pseudonym", help="BSNs on standard input -> client_refs")
     p.set_defaults(handler=cmd_pseudonym)
+
+    add_log_commands(sub, open_ledger)  # export, verify, checkpoint
+    add_projection_commands(sub, open_ledger)  # replay, flags
+    try:
+        from api.serve import add_commands as add_api_commands
+    except ImportError:  # the [api] extra is not installed
+        return parser
+    add_api_commands(sub, Settings.from_environ)  # serve
     return parser
 
 
@@ -188,6 +243,9 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
+    except (OSError, ValueError) as exc:  # unreadable file, bad JSON, bad key file
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_INVALID
 
 
 def exit_code(exc: Exception) -> int:
