@@ -43,6 +43,7 @@ from ledger.storage.log_append import LogAppend, StaleRegistry
 from ledger.storage.migrate import upgrade
 from ledger.storage.recorder import LedgerFactory
 from ledger.storage.tables import log_entries
+from ledger.transparency.service import SignedCheckpoint, TransparencyLog
 
 MAX_ATTEMPTS = 50
 GENESIS_NAMESPACE = uuid.UUID("0b5e1a9c-2f4d-4e6b-8a7c-1d2e3f4a5b6c")
@@ -63,6 +64,7 @@ class Ledger(Application[uuid.UUID]):
         upgrade(self.engine)
         self._registry: Registry | None = None
         self._operator_key_id = key_id_for(public_key_bytes(settings.operator_key))
+        self.transparency = TransparencyLog(self.engine, settings.operator_key, settings.log_origin)
         self.initialise()
 
     # --- composition -------------------------------------------------------------
@@ -151,6 +153,10 @@ class Ledger(Application[uuid.UUID]):
             rows = connection.execute(query).all()
         return [(row.log_index, self._entry_of(row)) for row in rows]
 
+    def checkpoint(self) -> SignedCheckpoint:
+        """Sign a checkpoint of the whole log now (the stored one if this size has one)."""
+        return self.transparency.checkpoint()
+
     def log_size(self) -> int:
         with self.engine.connect() as connection:
             last = connection.execute(select(func.max(log_entries.c.log_index))).scalar()
@@ -228,6 +234,7 @@ class Ledger(Application[uuid.UUID]):
             target.record(entry=body)
             appends.append(LogAppend(target.id, target.version, body, REGISTRY_ID, registry_version))
         self.save(*aggregates.values(), log_appends=appends)
+        self.transparency.appended(appends)
         if REGISTRY_ID in aggregates:
             self._registry = None  # re-read: the cached one has not seen the change
         return [self._signed_receipt(a) for a in appends]

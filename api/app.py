@@ -1,0 +1,74 @@
+"""The composition root: ``create_app(settings)`` builds the ledger, the read service and
+the FastAPI app. Nothing is built, connected or read from the environment at import time.
+
+Every route lives under ``/v1``; the OpenAPI document is served at ``/v1/openapi.json``.
+"""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from typing import Any, AsyncIterator
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import JSONResponse
+from starlette.middleware import Middleware
+
+from api import openapi, problems
+from api.middleware import ApiVersionHeader, BodyLimit, LastResort
+from api.queries import Reader
+from api.routes import dossiers, envelopes, ledger_info, log, parties, pseudonyms, receipts, reports
+from api.settings import ApiSettings
+from api.version import API_PREFIX, API_VERSION
+from ledger.application import Ledger
+from ledger.settings import Settings
+from projections.definitions.registry import installed
+
+TAGS = [
+    {"name": "ledger", "description": "Health and the key that signs receipts"},
+    {"name": "identity", "description": "BSN to pseudonym (client_ref)"},
+    {"name": "submissions", "description": "Signed envelopes in, signed receipts out"},
+    {"name": "dossiers", "description": "One client's trajectories, claims and benefits, scoped to the caller"},
+    {"name": "registry", "description": "Parties and their keys"},
+    {"name": "reports", "description": "Flags and outflow rates across dossiers, scoped to the caller"},
+    {"name": "log", "description": "Signed checkpoints, inclusion and consistency proofs, the export bundle"},
+]
+
+
+def create_app(settings: ApiSettings | Settings) -> FastAPI:
+    config = settings if isinstance(settings, ApiSettings) else ApiSettings(settings)
+    ledger = Ledger(config.ledger)
+    reader = Reader(ledger, installed())
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        ledger.close()
+
+    app = FastAPI(
+        title="trajectledger", version=API_VERSION, openapi_url=None, docs_url=None, redoc_url=None,
+        openapi_tags=TAGS, lifespan=lifespan, redirect_slashes=False,  # a trailing slash is a 404 (API-48)
+        middleware=[Middleware(ApiVersionHeader), Middleware(LastResort),
+                    Middleware(BodyLimit, max_bytes=config.max_body_bytes)],
+    )
+    app.state.settings, app.state.ledger, app.state.reader = config, ledger, reader
+    problems.install(app)
+
+    v1 = APIRouter(prefix=API_PREFIX)
+    for area in (ledger_info, pseudonyms, envelopes, receipts, dossiers, parties, reports, log):
+        v1.include_router(area.router)
+    app.include_router(v1)
+
+    document: dict[str, Any] = {}
+
+    def openapi_document() -> dict[str, Any]:
+        if not document:
+            document.update(openapi.build(app, config))
+        return document
+
+    app.openapi = openapi_document  # type: ignore[method-assign]
+
+    @app.get(API_PREFIX + "/openapi.json", include_in_schema=False)
+    def openapi_json() -> JSONResponse:
+        return JSONResponse(app.openapi())
+
+    return app

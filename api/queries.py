@@ -1,0 +1,210 @@
+"""The read side the routes call: one method per read, each scoped to the caller.
+
+Dossier views come from the dossier aggregate (the source of truth, never a projection);
+flags and outflow rates across dossiers from ``projections`` (read models caught up first,
+or the entry sequence folded when ``as_known_at`` is given). Anything outside the caller's
+scope raises ``NotVisible``; a role that may not use a read at all, ``Forbidden``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Sequence
+
+from eventsourcing.application import AggregateNotFoundError
+
+from ledger.aggregates import REGISTRY_ID, dossier_id
+from ledger.application import Ledger
+from ledger.entry import now_utc, recording_date
+from ledger.envelope import b64encode, key_id_for, public_key_bytes
+from ledger.errors import InvalidSubmission
+from ledger.registry.state import RegistryState
+from ledger.transparency.service import SignedCheckpoint
+from projections.definitions.registry import DefinitionRegistry
+from projections.history import known_at_day
+from projections.replay import Replay, flag_listing, load_dossiers, replay
+
+from api import views
+from api.access import AUDITOR, Caller
+from api.errors import AuthenticationFailed, Forbidden, NotVisible
+from api.exports import Archive, export_archive
+
+
+class Reader:
+    def __init__(self, ledger: Ledger, definitions: DefinitionRegistry) -> None:
+        self.ledger = ledger
+        self.definitions = definitions
+
+    # --- the registry: who is calling ------------------------------------------------
+
+    def registry_state(self) -> RegistryState:
+        """The registry as stored now (not the ledger's cached copy, which another
+        process's revocation would not reach)."""
+        return self.ledger.repository.get(REGISTRY_ID).state  # type: ignore[no-any-return]
+
+    def key_holder(self, key_id: str) -> tuple[Caller, bytes]:
+        """The party holding a live key with this id, and the key; fails closed."""
+        registry = self.registry_state()
+        holders = [party_id for party_id, party in registry.parties.items() if key_id in party["keys"]]
+        if len(holders) != 1:
+            raise AuthenticationFailed("no registered party holds this key" if not holders else
+                                       "more than one party holds this key id", rule="key.unknown", field="keyid")
+        party_id = holders[0]
+        try:
+            public_key = registry.signing_key(party_id, key_id)
+        except InvalidSubmission as exc:  # RevokedKey: the party holds the key, so it is not unknown
+            raise AuthenticationFailed("this key was revoked", rule="key.revoked", field="keyid") from exc
+        role = registry.role_of(party_id) or ""
+        return Caller(party_id, role, frozenset(registry.audits(party_id))), public_key
+
+    def parties(self) -> list[dict[str, Any]]:
+        return [_party(party_id, party) for party_id, party in sorted(self.registry_state().parties.items())]
+
+    def party(self, party_id: str) -> dict[str, Any]:
+        party = self.registry_state().parties.get(party_id)
+        if party is None:
+            raise NotVisible(f"no registered party {party_id!r}", field="partyId")
+        return _party(party_id, party)
+
+    # --- the ledger ---------------------------------------------------------------------
+
+    def health(self) -> dict[str, Any]:
+        return {"status": "ok", "log_size": self.ledger.log_size()}
+
+    def ledger_key(self) -> dict[str, Any]:
+        public = public_key_bytes(self.ledger.settings.operator_key)
+        return {"key_id": key_id_for(public), "public_key": b64encode(public), "algorithm": "ed25519",
+                "log_origin": self.ledger.settings.log_origin,
+                "checkpoint_verifier_key": self.ledger.transparency.verifier_key}
+
+    def pseudonym(self, bsn: str) -> dict[str, str]:
+        return {"client_ref": self.ledger.pseudonym(bsn)}
+
+    def receipt(self, caller: Caller, envelope_id: str) -> dict[str, Any]:
+        """A receipt, for the envelope's submitter (and the operator)."""
+        receipt = self.ledger.receipt(envelope_id)
+        if receipt is not None and not caller.sees_all:
+            entry = self.ledger.entries(receipt.log_index, 1)
+            if not entry or entry[0][1]["envelope"]["submitter"] != caller.party_id:
+                receipt = None
+        if receipt is None:
+            raise NotVisible("no receipt for this envelope id that you submitted", field="envelopeId")
+        return receipt.as_dict()
+
+    # --- the transparency log ------------------------------------------------------------
+
+    def checkpoint(self) -> dict[str, Any]:
+        return _checkpoint(self.ledger.checkpoint())
+
+    def checkpoints(self, offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
+        stored = list(self.ledger.transparency.checkpoints())
+        return [_checkpoint(c) for c in stored[offset:offset + limit]], len(stored)
+
+    def inclusion_proof(self, log_index: int, tree_size: int) -> dict[str, Any]:
+        log = self.ledger.transparency
+        proof = log.inclusion_proof(log_index, tree_size)
+        leaf = next(iter(log.leaf_hashes(log_index, log_index + 1)))
+        return {"log_index": log_index, "tree_size": tree_size, "leaf_hash": leaf.hex(), "proof": [p.hex() for p in proof]}
+
+    def consistency_proof(self, old_size: int, tree_size: int) -> dict[str, Any]:
+        proof = self.ledger.transparency.consistency_proof(old_size, tree_size)
+        return {"old_size": old_size, "tree_size": tree_size, "proof": [p.hex() for p in proof]}
+
+    def export(self, caller: Caller) -> Archive:
+        """The whole log: every funder's entries (pseudonymised) - verification needs all of them."""
+        _needs_mandate(caller)
+        return export_archive(self.ledger)
+
+    # --- one client's dossier --------------------------------------------------------------
+
+    def _data(self, client_ref: str) -> dict[str, Any]:
+        try:
+            return self.ledger.repository.get(dossier_id(client_ref)).data  # type: ignore[no-any-return]
+        except AggregateNotFoundError as exc:
+            raise _not_visible("dossier", "clientRef") from exc
+
+    def dossier(self, caller: Caller, client_ref: str) -> dict[str, Any]:
+        found = views.summary(caller, client_ref, self._data(client_ref))
+        if found is None:
+            raise _not_visible("dossier", "clientRef")
+        return found
+
+    def trajectories(self, caller: Caller, client_ref: str) -> list[dict[str, Any]]:
+        return self._visible_list(caller, client_ref, views.trajectories(caller, self._data(client_ref)))
+
+    def trajectory(self, caller: Caller, client_ref: str, trajectory_id: str) -> dict[str, Any]:
+        return _one(views.trajectories(caller, self._data(client_ref)), "trajectory_id", trajectory_id, "trajectoryId")
+
+    def claims(self, caller: Caller, client_ref: str, status: str | None) -> list[dict[str, Any]]:
+        data = self._data(client_ref)
+        return self._visible_list(caller, client_ref, views.claims(caller, data, status), data)
+
+    def claim(self, caller: Caller, client_ref: str, claim_id: str) -> dict[str, Any]:
+        return _one(views.claims(caller, self._data(client_ref)), "claim_id", claim_id, "claimId")
+
+    def benefits(self, caller: Caller, client_ref: str) -> list[dict[str, Any]]:
+        data = self._data(client_ref)
+        return self._visible_list(caller, client_ref, views.benefits(caller, data), data)
+
+    def _visible_list(self, caller: Caller, client_ref: str, items: list[dict[str, Any]],
+                      data: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """A list within a dossier the caller can see at all (else 404, like the dossier)."""
+        if not items and views.summary(caller, client_ref, data if data is not None else self._data(client_ref)) is None:
+            raise _not_visible("dossier", "clientRef")
+        return items
+
+    # --- across dossiers: projections -------------------------------------------------------
+
+    def flags(self, caller: Caller, peildatum: date | None, as_known_at: str | None,
+              only: Sequence[str]) -> list[dict[str, Any]]:
+        _needs_mandate(caller)
+        listing = flag_listing(load_dossiers(self.ledger, self.ledger.engine, as_known_at), peildatum, only)
+        return [{"claim_id": f.claim_id, "trajectory_id": f.trajectory_id, "client_ref": f.client_ref,
+                 "funder": f.funder, "provider": f.provider, "employer_kvk": f.employer_kvk, "job_start": f.job_start,
+                 "status": f.status, "flag": views.flag_view(caller, f.flag, f.detail)}
+                for f in listing if caller.sees(f.funder, f.provider)]
+
+    def outflow_rates(self, caller: Caller, names: Sequence[str], peildatum: date | None, as_known_at: str | None,
+                      group_by: str) -> dict[str, Any]:
+        """Peildatum by default: the as-known-at day, else today (in the Netherlands)."""
+        _needs_mandate(caller)
+        if peildatum is None:
+            peildatum = known_at_day(as_known_at) if as_known_at else recording_date(now_utc())
+        chosen = self.definitions.resolve(names or self.definitions.names())
+        dossiers = load_dossiers(self.ledger, self.ledger.engine, as_known_at)
+        full = replay(dossiers, chosen, peildatum, as_known_at, self.definitions)
+        scoped = Replay(full.definitions, full.peildatum, full.as_known_at,
+                        [r for r in full.results if caller.sees(r.funder, r.provider)])
+        rows = [{"group": row.group, "trajectories": row.trajectories,
+                 "outcomes": [{"definition": name, "success": c.success, "failure": c.failure, "pending": c.pending,
+                               "rate": c.rate} for name, c in row.counts.items()]}
+                for row in scoped.rates(group_by)]
+        return {"peildatum": peildatum, "as_known_at": as_known_at, "group_by": group_by,
+                "definitions": [{"name": d.name, "version": d.version, "summary": d.summary} for d in chosen],
+                "rows": rows}
+
+
+def _needs_mandate(caller: Caller) -> None:
+    if caller.role == AUDITOR and not caller.audits:
+        raise Forbidden("this auditor has no audit mandate for any funder", rule="audit.no-mandate")
+
+
+def _not_visible(what: str, field: str) -> NotVisible:
+    return NotVisible(f"no such {what} that you may see", field=field)
+
+
+def _one(items: list[dict[str, Any]], key: str, value: str, field: str) -> dict[str, Any]:
+    for item in items:
+        if item[key] == value:
+            return item
+    raise _not_visible(key.removesuffix("_id"), field)
+
+
+def _checkpoint(signed: SignedCheckpoint) -> dict[str, Any]:
+    return {"tree_size": signed.tree_size, "root_hash": signed.root_hash.hex(), "note": signed.note.decode("utf-8"),
+            "created_at": signed.created_at}
+
+
+def _party(party_id: str, party: dict[str, Any]) -> dict[str, Any]:
+    keys = [{"key_id": kid, "public_key": k["public_key"], "revoked": k["revoked"]} for kid, k in party["keys"].items()]
+    return {"party_id": party_id, "role": party["role"], "keys": keys, "audits": list(party.get("audits", []))}

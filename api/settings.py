@@ -1,0 +1,49 @@
+"""The API's settings: the ledger's ``Settings`` plus limits and published metadata.
+
+Read from the environment only by ``from_environ`` (called by ``api.serve``), never at
+import time. Besides the ledger's variables (``ledger.settings``):
+
+* ``TRAJECTLEDGER_API_PUBLIC_URL`` - the server URL published in the OpenAPI document
+  (default ``/v1``, relative to the document); it must end in ``/v1``.
+* ``TRAJECTLEDGER_API_CONTACT_NAME``, ``..._EMAIL``, ``..._URL`` - the OpenAPI contact.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Mapping
+
+from ledger.settings import Settings, SettingsError
+
+from api.version import API_PREFIX
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    ledger: Settings
+    max_body_bytes: int = 1 << 20  # every request body, batches included
+    signature_max_age: int = 300  # seconds a request signature is accepted after its `created`
+    clock_skew: int = 30  # seconds a `created` may lie in the future
+    public_url: str = API_PREFIX
+    contact_name: str = "trajectledger operator"
+    contact_email: str = "operator@trajectledger.example"
+    contact_url: str = "https://trajectledger.example"
+
+    def __post_init__(self) -> None:
+        if not self.public_url.rstrip("/").endswith(API_PREFIX):
+            raise SettingsError(f"the public URL must end in {API_PREFIX}: {self.public_url!r}")
+        if self.max_body_bytes < 1024 or self.signature_max_age < 1 or self.clock_skew < 0:
+            raise SettingsError("max_body_bytes >= 1024, signature_max_age >= 1 and clock_skew >= 0")
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] | None = None, ledger: Settings | None = None) -> "ApiSettings":
+        """From the environment; the ledger's own settings too unless ``ledger`` is given."""
+        env = os.environ if environ is None else environ
+        optional = {
+            "public_url": env.get("TRAJECTLEDGER_API_PUBLIC_URL"),
+            "contact_name": env.get("TRAJECTLEDGER_API_CONTACT_NAME"),
+            "contact_email": env.get("TRAJECTLEDGER_API_CONTACT_EMAIL"),
+            "contact_url": env.get("TRAJECTLEDGER_API_CONTACT_URL"),
+        }
+        return cls(ledger or Settings.from_environ(env), **{k: v for k, v in optional.items() if v})

@@ -1,0 +1,207 @@
+"""Offline verification benchmark: verified entries per second and the verifier's peak memory.
+
+    python bench/verify.py [--entries 100000] [--small 25000] [--repeats 3] [--dir D]
+
+Builds ledgers on SQLite (``submit_batch`` in batches of 500: a few minutes each for 100k
+entries), exports each once when it reaches ``--small`` entries and once at ``--entries``,
+then verifies every bundle in a fresh process with ``trajectledger verify``'s code (worker
+processes verify Ed25519 while the main process streams and re-decides). With ``--dir``
+the bundles are kept there and reused by the next run.
+
+* throughput: the seeded synthetic history (``ledger.synthetic.generate``, ~6,100 clients
+  for 100k entries). Printed beside the Ed25519 verify rate on two cores measured in the
+  same run, interleaved with the verifications (``bench/ingest.py``'s measure). Every entry
+  carries two signatures (the submitter's envelope and the operator's receipt), so the limit
+  for entries is half the two-core verify rate; the target is at least 0.8 of it.
+* memory: peak resident memory of the verifier's main process and of its largest worker.
+  The dossier states kept for re-deciding grow with the number of clients, so the growth
+  with the number of entries alone is shown on a second pair of bundles with a fixed set of
+  clients (500): 25k and 100k entries, mostly correctly signed submissions the rules refuse
+  (a provider writing to another provider's trajectory), which leave the dossiers as they are.
+
+The machine is shared: compare ratios measured in the same run, not absolute rates.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
+
+from bench.ingest import two_core_verify_rate  # noqa: E402
+from ledger.application import Ledger  # noqa: E402
+from ledger.bundle.export import export_bundle  # noqa: E402
+from ledger.envelope import b64encode, public_key_bytes, sign  # noqa: E402
+from ledger.settings import Settings  # noqa: E402
+from ledger.synthetic import generate  # noqa: E402
+
+ENTRIES_PER_CLIENT = 16.4  # what the synthetic generator gives, on average
+SIGNATURES_PER_ENTRY = 2
+FIXED_CLIENTS = 500
+
+CHILD = """
+import json, multiprocessing, sys, threading, time
+from ledger.verify import verify_bundle
+
+def kib(pid, field):
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            return next(int(line.split()[1]) for line in status if line.startswith(field))
+    except (OSError, StopIteration):
+        return 0
+
+workers_peak, done = [0], threading.Event()
+def sample():  # the workers' resident memory, every 0.2 s
+    while not done.wait(0.2):
+        try:
+            children = multiprocessing.active_children()
+        except RuntimeError:
+            continue
+        for child in children:
+            workers_peak[0] = max(workers_peak[0], kib(child.pid, "VmRSS"))
+
+threading.Thread(target=sample, daemon=True).start()
+start = time.perf_counter()
+verified = verify_bundle(sys.argv[1], workers=int(sys.argv[2]))
+elapsed = time.perf_counter() - start
+done.set()
+print(json.dumps({"entries": verified.tree_size, "signatures": verified.signatures, "seconds": elapsed,
+                  "clients": verified.clients, "main_kib": kib("self", "VmHWM"), "workers_kib": workers_peak[0]}))
+"""
+
+
+def synthetic(ledger: Ledger, entries: int) -> Iterator[dict[str, Any]]:
+    history = generate(seed=7, clients=int(entries / ENTRIES_PER_CLIENT) + 1,
+                       operator_key=ledger.settings.operator_key, pseudonymise=ledger.pseudonym)
+    for item in history.registry:
+        ledger.submit(item.envelope)
+    for item in history.submissions:
+        yield item.envelope
+
+
+def fixed_clients(ledger: Ledger, entries: int) -> Iterator[dict[str, Any]]:
+    """500 clients, a trajectory each; then activities reported by the wrong provider."""
+    keys = {party: Ed25519PrivateKey.generate() for party in ("gemeente", "werkfit", "jobstap")}
+    for party, key in keys.items():
+        role = "funder" if party == "gemeente" else "provider"
+        ledger.submit(sign({"envelope_id": str(uuid.uuid4()), "type": "PartyRegistered", "occurred_on": "2024-01-01",
+                            "party_id": party, "role": role, "public_key": b64encode(public_key_bytes(key))},
+                           "operator", ledger.settings.operator_key).as_dict())
+    trajectories = []
+    for n in range(FIXED_CLIENTS):
+        ref, trajectory = ledger.pseudonym(_bsn(n)), str(uuid.uuid4())
+        trajectories.append((ref, trajectory))
+        yield sign({"envelope_id": str(uuid.uuid4()), "type": "TrajectoryCommissioned", "occurred_on": "2024-01-01",
+                    "client_ref": ref, "trajectory_id": trajectory, "provider": "werkfit", "start": "2024-01-01",
+                    "planned_end": "2024-12-31", "definition": "six-month-rule", "contract": "no-cure-no-pay",
+                    "fee_cents": 250000, "base_fee_cents": 0}, "gemeente", keys["gemeente"]).as_dict()
+    for n in range(entries):
+        ref, trajectory = trajectories[n % FIXED_CLIENTS]
+        yield sign({"envelope_id": str(uuid.uuid4()), "type": "ActivityRecorded", "occurred_on": "2024-03-01",
+                    "client_ref": ref, "trajectory_id": trajectory, "instrument": 18}, "jobstap", keys["jobstap"]).as_dict()
+
+
+def _bsn(n: int) -> str:
+    """A valid BSN (11-test) derived from n."""
+    for bump in range(20):
+        head = f"{(n + bump) % 10**8:08d}"
+        check = sum(int(d) * w for d, w in zip(head, range(9, 1, -1))) % 11
+        if check < 10 and head + str(check) != "000000000":
+            return head + str(check)
+    raise ValueError(n)
+
+
+def build(directory: Path, name: str, workload: Any, entries: int, small: int) -> tuple[Path, Path]:
+    """Bundles of about ``small`` and ``entries`` entries of a workload (reused when present)."""
+    big, little = directory / f"{name}-{entries}", directory / f"{name}-{small}"
+    if (big / "manifest.json").exists() and (little / "manifest.json").exists():
+        return little, big
+    for path in (big, little):
+        if path.exists():
+            raise SystemExit(f"{path} exists without a manifest: remove it first")
+    database = directory / f"{name}-{entries}.sqlite3"
+    for stale in directory.glob(f"{database.name}*"):
+        stale.unlink()
+    operator_key = Ed25519PrivateKey.generate()
+    ledger = Ledger(Settings(f"sqlite:///{database}", operator_key, os.urandom(32)))
+    start, batch, size = time.perf_counter(), [], 0
+    for envelope in workload(ledger, entries):
+        batch.append(envelope)
+        if len(batch) == 500:
+            ledger.submit_batch(batch)
+            batch.clear()
+            size = ledger.log_size()
+            if size >= small and not little.exists():
+                export_bundle(ledger, little)
+            if size >= entries:
+                break
+            if size % 20_000 < 500:
+                print(f"  {name}: {size:,} entries ({size / (time.perf_counter() - start):,.0f}/s)", flush=True)
+    if batch and size < entries:
+        ledger.submit_batch(batch)
+    export_bundle(ledger, big)
+    ledger.close()
+    return little, big
+
+
+def verify_in_child(bundle: Path, workers: int) -> dict[str, float]:
+    root = str(Path(__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": root + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    out = subprocess.run([sys.executable, "-c", CHILD, str(bundle), str(workers)], check=True, capture_output=True,
+                         text=True, env=env).stdout
+    return json.loads(out.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--entries", type=int, default=100_000)
+    parser.add_argument("--small", type=int, default=25_000)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--dir", help="keep (and reuse) the ledgers and bundles here")
+    args = parser.parse_args()
+
+    directory = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="trajectledger-bench-"))
+    directory.mkdir(parents=True, exist_ok=True)
+    print(f"building bundles in {directory} ...", flush=True)
+    bundles = [*build(directory, "synthetic", synthetic, args.entries, args.small),
+               *build(directory, "fixed-clients", fixed_clients, args.entries, args.small)]
+
+    limits: list[float] = []
+    runs: dict[Path, list[dict[str, float]]] = {bundle: [] for bundle in bundles}
+    for _ in range(args.repeats):  # interleaved, so a busy moment of the machine hits all alike
+        for bundle in bundles:
+            limits.append(two_core_verify_rate())
+            runs[bundle].append(verify_in_child(bundle, args.workers))
+    limit = statistics.median(limits)
+    entry_limit = limit / SIGNATURES_PER_ENTRY
+    print(f"\n{args.repeats} runs per bundle, medians; the verifier: {args.workers} worker processes + the main process")
+    print(f"{'Ed25519 verify, two cores (the limit)':<40} {limit:>9,.0f} signatures/s")
+    print(f"{'  = entries/s at 2 signatures per entry':<40} {entry_limit:>9,.0f} entries/s")
+    print(f"\n{'bundle':<22} {'entries':>8} {'clients':>8} {'seconds':>8} {'entries/s':>10} {'x limit':>8} "
+          f"{'main MiB':>9} {'worker MiB':>11}")
+    for bundle, results in runs.items():
+        rate = statistics.median(r["entries"] / r["seconds"] for r in results)
+        print(f"{bundle.name:<22} {int(results[0]['entries']):>8,} {int(results[0]['clients']):>8,} "
+              f"{statistics.median(r['seconds'] for r in results):>8.1f} {rate:>10,.0f} {rate / entry_limit:>8.2f} "
+              f"{statistics.median(r['main_kib'] for r in results) / 1024:>9.1f} "
+              f"{statistics.median(r['workers_kib'] for r in results) / 1024:>11.1f}")
+    print("\ntarget: verified entries/s >= 0.8 x the entry limit; memory flat from 25k to 100k entries "
+          "at a fixed number of clients")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,43 @@
+"""The layout of an export bundle (a directory), shared by the exporter and the verifier.
+
+    manifest.json       format, origin, key name, the receipts' signing key, tree size,
+                        counts, and the SHA-256 and length of every other file, written
+                        exactly as ``manifest_bytes`` writes it
+    entries.jsonl       line i = the leaf bytes of entry i: RFC 8785 canonical JSON of
+                        {envelope, verdict, refusal, recorded_at, log_index}
+    receipts.jsonl      line i = the operator-signed receipt of entry i (canonical JSON), with
+                        the leaf hash stored when the entry was appended
+    checkpoints.jsonl   every stored checkpoint up to the tree size, oldest first, as
+                        canonical JSON {note, tree_size}; note = the C2SP signed note
+    checkpoint          the newest signed note itself (what an auditor keeps for --against)
+    registry.jsonl      the registry entries (parties, keys, mandates), byte-identical to
+                        their lines in entries.jsonl
+    operator-keys.txt   the operator's C2SP verifier key strings, in the order registered
+
+Every byte is checked by the verifier: there is no unsigned free text (the time of a
+checkpoint is inside its signed note).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+FORMAT = "trajectledger-export/1"
+MANIFEST = "manifest.json"
+ENTRIES = "entries.jsonl"
+RECEIPTS = "receipts.jsonl"
+CHECKPOINTS = "checkpoints.jsonl"
+CHECKPOINT = "checkpoint"
+REGISTRY = "registry.jsonl"
+OPERATOR_KEYS = "operator-keys.txt"
+FILES = (ENTRIES, RECEIPTS, CHECKPOINTS, CHECKPOINT, REGISTRY, OPERATOR_KEYS)
+COUNTS = {"entries": ENTRIES, "receipts": RECEIPTS, "checkpoints": CHECKPOINTS, "registry": REGISTRY,
+          "operator_keys": OPERATOR_KEYS}  # each count is the file's number of lines
+MANIFEST_FIELDS = ("format", "origin", "key_name", "operator_key", "tree_size", "counts", "files")
+CHECKPOINT_FIELDS = ("note", "tree_size")
+
+
+def manifest_bytes(manifest: dict[str, Any]) -> bytes:
+    """The one serialisation of a manifest: sorted keys, two-space indent, ASCII, newline."""
+    return (json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=True) + "\n").encode("ascii")

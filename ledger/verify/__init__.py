@@ -1,0 +1,13 @@
+"""The offline verifier: ``verify_bundle(DIR)`` runs the numbered checklist of
+``ledger.verify.checklist`` over an export bundle, with no database and no settings.
+
+It depends on ``ledger.merkle``, ``ledger.checkpoint``, the envelope code and the pure rules
+(``ledger.registry``, ``ledger.dossier``) - never on the application or storage.
+"""
+
+from ledger.verify.checklist import Verified, verify_bundle
+from ledger.verify.inputs import parse_trusted_key
+from ledger.verify.errors import STEPS, MalformedInput, VerificationFailed, VerifyError
+
+__all__ = ["STEPS", "MalformedInput", "VerificationFailed", "Verified", "VerifyError", "parse_trusted_key",
+           "verify_bundle"]

@@ -1,0 +1,82 @@
+"""RFC 8785 (JCS) canonical JSON, checked fast.
+
+``ledger.envelope.canonical_bytes`` (the ``rfc8785`` package, pure Python) is the reference.
+For the values a parsed line can hold here - integers in the IEEE-754 safe range (floats and
+NaN are refused while parsing), strings, booleans, null, arrays and objects - the standard
+library's C encoder with sorted keys, no spaces and ``ensure_ascii=False`` writes the same
+bytes, except in one case: object keys are sorted by code point, JCS sorts them by UTF-16
+code unit, and the two orders differ only for characters beyond U+FFFF. Any such text goes
+to the reference encoder. Integers beyond 2**53 - 1, which the reference refuses, are
+refused while parsing. ``tests/unit/test_verify_canonical.py`` cross-checks the two.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ledger.envelope import canonical_bytes
+
+SAFE = 2**53 - 1  # the integers JCS can write exactly
+
+
+class CanonicalError(ValueError):
+    """Not UTF-8, not JSON, a number that is not a safe integer, or not canonical."""
+
+    def __init__(self, rule: str, detail: str) -> None:
+        super().__init__(detail)
+        self.rule = rule
+
+
+def _integer(text: str) -> int:
+    value = int(text)
+    if len(text) > 15 and not -SAFE <= value <= SAFE:  # 2**53 has 16 digits
+        raise CanonicalError("json.integer", f"{text} is outside the safe integer range of RFC 8785")
+    return value
+
+
+def _no_float(text: str) -> Any:
+    raise CanonicalError("json.integer", f"{text}: numbers are integers")
+
+
+def _not_json(value: Any) -> Any:
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+_SCAN = json.JSONDecoder(parse_int=_integer, parse_float=_no_float, parse_constant=_no_float).scan_once
+_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False,
+                            check_circular=False)
+_STRING = json.encoder.encode_basestring  # C when available: escapes exactly as RFC 8785 does
+# the C encoder behind _ENCODER.encode, made once rather than on every call (as encode does)
+_C_ENCODER = None if json.encoder.c_make_encoder is None else json.encoder.c_make_encoder(
+    None, _not_json, json.encoder.encode_basestring, None, ":", ",", True, False, False)
+
+
+def dumps(value: Any) -> bytes:
+    """The canonical bytes of a value parsed by ``loads`` (or built of the same kinds: no
+    floats, no integers beyond 2**53 - 1)."""
+    if type(value) is str:  # a string alone: no keys to sort
+        text = _STRING(value)
+    else:
+        text = _ENCODER.encode(value) if _C_ENCODER is None else "".join(_C_ENCODER(value, 0))
+        if not text.isascii() and max(text) > "\uffff":
+            return canonical_bytes(value)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as exc:  # a lone surrogate, from a \\ud800 escape
+        raise CanonicalError("json.unicode", "a string holds a lone surrogate") from exc
+
+
+def loads(line: bytes) -> Any:
+    """Parse one JSON text; raise ``CanonicalError`` unless ``line`` is its canonical form."""
+    try:
+        value, end = _SCAN(line.decode("utf-8"), 0)
+    except UnicodeDecodeError as exc:
+        raise CanonicalError("json.utf8", "not UTF-8") from exc
+    except CanonicalError:
+        raise
+    except (ValueError, StopIteration) as exc:
+        raise CanonicalError("json.syntax", f"not JSON: {exc}") from exc
+    if dumps(value) != line:  # trailing bytes included
+        raise CanonicalError("json.canonical", "not in RFC 8785 canonical form")
+    return value

@@ -1,0 +1,246 @@
+"""``verify_bundle``: the offline verifier, a numbered checklist that fails closed.
+
+(1) Parse the manifest (format, origin, key name, the receipts' key, tree size, counts,
+    digests) and the auditor's inputs; every listed file must be there.
+Then one streaming pass over entries.jsonl, receipts.jsonl and registry.jsonl in lockstep,
+checkpoints.jsonl one ahead:
+(2) each line is canonical JSON of the entry shape, its log_index is its line number, its
+    leaf hash SHA-256(0x00 || line) equals the receipt's (stored at append time), the
+    receipt names this entry and its signature verifies; registry lines are copied exactly;
+(3) the envelope's payload has a shape the ledger accepts, and its signature verifies
+    against the submitter's key live at this log index (replaying the registry: a key
+    revoked at N signs nothing after N; the genesis entry signs itself);
+(4) the ledger's own rules re-decide the submission against the state so far (registry
+    and dossiers, evolved with accepted entries only): verdict, refusal rule and
+    conflicting claim must be what was recorded;
+(5) at each checkpoint's size, the root of the leaves so far is the checkpoint's root and the
+    note verifies with an operator key live at that size (none live -> failure); with
+    --trusted-operator-key, that key must be the genesis key or have signed a checkpoint;
+(6) successive checkpoints: an RFC 9162 consistency proof is generated from the streamed
+    leaf hashes (``ledger.transparency.subtrees``) and verified against the two signed roots
+    with ``ledger.merkle.verify_consistency``;
+(7) the manifest's tree size is the number of entries, the newest checkpoint covers them
+    all, ``checkpoint`` is the newest note, operator-keys.txt lists the replayed operator
+    keys, the receipts' key is a live operator key, and counts and SHA-256 digests match;
+(8) with --against OLD: the old note verifies with an operator key live at its size, the
+    root of the first old-size leaves is its root, and a consistency proof from it to the
+    newest checkpoint verifies.
+
+Ed25519 signatures are checked on worker processes (``signatures``) while the main process
+streams; the reported failure is the one at the lowest log index (then the lowest step).
+Memory does not grow with the number of entries; the dossier states do grow with the
+number of clients.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ledger.bundle import layout
+from ledger.checkpoint import verifier_key_string
+from ledger.entry import ACCEPTED
+from ledger.envelope import Envelope, b64decode, key_id_for
+from ledger.errors import InvalidSubmission
+from ledger.payloads import is_registry_type, validate_payload
+from ledger.verify.canonical import CanonicalError, loads
+from ledger.verify.checkpoints import NoteLine, NoteStream
+from ledger.verify.entries import entry_shape, payload_bytes
+from ledger.verify.errors import MalformedInput, VerificationFailed, VerifyError
+from ledger.verify.files import Lines, Manifest, read_manifest
+from ledger.verify.inputs import TrustedKey, parse_old_checkpoint, parse_trusted_key
+from ledger.verify.receipts import check_receipt
+from ledger.verify.replay import Replay
+from ledger.verify.signatures import WHAT, SignatureChecks
+from ledger.verify.tree import TreeChecks
+
+INLINE_BELOW = 2000  # entries: smaller bundles verify signatures in-process (no worker start-up)
+
+
+@dataclass(frozen=True)
+class Verified:
+    """What a bundle that passed every step holds."""
+
+    origin: str
+    tree_size: int
+    checkpoints: int
+    signatures: int
+    clients: int
+    operator_keys: list[str]
+    anchor: str  # what the operator keys were trusted by
+    against: int | None = None  # the size of the auditor's checkpoint the log extends
+
+
+def verify_bundle(directory: Path | str, *, trusted_key: str | None = None, against: bytes | None = None,
+                  workers: int | None = None) -> Verified:
+    """Run the checklist; return what was verified or raise the first ``VerifyError``."""
+    directory = Path(directory)
+    manifest = read_manifest(directory)  # (1)
+    trusted = None if trusted_key is None else parse_trusted_key(trusted_key)
+    old = None if against is None else parse_old_checkpoint(against)
+    if workers is None:
+        workers = 0 if manifest.tree_size < INLINE_BELOW else (os.cpu_count() or 1)
+    signatures = SignatureChecks(workers)
+    try:
+        run = _Run(directory, manifest, trusted, old, signatures)
+        try:
+            return run.verify()
+        finally:
+            run.close()
+    finally:
+        signatures.close()
+
+
+@dataclass
+class _Run:
+    directory: Path
+    manifest: Manifest
+    trusted: TrustedKey | None
+    old: NoteLine | None
+    signatures: SignatureChecks
+    replay: Replay = field(default_factory=Replay)
+    size: int = 0
+
+    def __post_init__(self) -> None:
+        self.files = {name: Lines(self.directory / name) for name in layout.FILES}
+        self.tree = TreeChecks(self.manifest, NoteStream(self.files[layout.CHECKPOINTS]), self.trusted, self.old)
+        self.receipt_key = self.manifest.operator_public_key
+        self.receipt_key_id = key_id_for(self.receipt_key)
+
+    def close(self) -> None:
+        for lines in self.files.values():
+            lines.close()
+
+    def verify(self) -> Verified:
+        failures: list[VerifyError] = []
+        try:
+            self.tree.notes.advance()
+            self._stream()
+        except VerifyError as exc:
+            failures.append(exc)
+        failures += [VerificationFailed(step, "signature.invalid", f"the {WHAT[step]} does not verify", log_index=index)
+                     for index, step in self.signatures.finish()]
+        if not failures:
+            failures = self.tree.final() + self._final_checks()
+            failures = failures or self._file_checks()
+        if failures:
+            raise min(failures, key=lambda failure: failure.order)
+        return Verified(
+            origin=self.manifest.origin, tree_size=self.size, checkpoints=self.tree.notes.count,
+            signatures=self.signatures.verified, clients=len(self.replay.dossiers),
+            operator_keys=[verifier_key_string(self.manifest.key_name, k) for k in self.replay.operator_keys],
+            anchor=self.tree.anchored, against=None if self.old is None else self.old.tree_size,
+        )
+
+    def _stream(self) -> None:
+        entries = self.files[layout.ENTRIES]
+        while not self.signatures.failures:  # a worker found a bad signature: stop, report the first
+            line = entries.next()
+            if line is None:
+                return
+            digest = self._entry(self.size, line)
+            self.size += 1
+            self.tree.append(digest, self.replay.live_operator_keys)  # (5), (6), (8) when at their size
+
+    # --- (2), (3), (4): one entry ----------------------------------------------------------
+
+    def _entry(self, index: int, line: bytes) -> bytes:
+        if not line.endswith(b"\n"):
+            raise MalformedInput(2, "line.newline", "the last line does not end in a newline", log_index=index)
+        leaf = line[:-1]
+        try:
+            body = loads(leaf)
+        except CanonicalError as exc:
+            raise MalformedInput(2, exc.rule, f"{layout.ENTRIES} line {index + 1}: {exc}", log_index=index) from exc
+        envelope, verdict, refusal, recorded_at = entry_shape(body, index)
+        if body["log_index"] != index:
+            raise VerificationFailed(2, "entry.log-index", f"line {index + 1} holds log index {body['log_index']}",
+                                     log_index=index)
+        digest = hashlib.sha256(b"\x00" + leaf).digest()
+        self._receipt(index, body, envelope, digest)
+        registry_entry = is_registry_type(envelope.payload.get("type"))
+        if registry_entry and self.files[layout.REGISTRY].next() != line:
+            raise VerificationFailed(2, "registry.copy", f"{layout.REGISTRY} does not hold this registry entry",
+                                     log_index=index)
+
+        try:  # (3)
+            validate_payload(envelope.payload)
+            public_key = self.replay.signing_key(envelope)
+        except InvalidSubmission as exc:
+            raise VerificationFailed(3, exc.rule, f"the ledger could not have accepted this envelope: {exc}",
+                                     log_index=index) from exc
+        self.signatures.add((index, 3, public_key, b64decode(envelope.signature, "signature", 64),
+                             payload_bytes(leaf, envelope)))
+
+        decided, why = self.replay.decide(envelope, recorded_at)  # (4)
+        if decided != verdict:
+            reason = "" if why is None else f" ({why['rule']}: {why['detail']})"
+            raise VerificationFailed(4, "verdict.differs", f"recorded {verdict}, the rules say {decided}{reason}",
+                                     log_index=index)
+        if refusal is not None and why is not None and (
+                refusal["rule"], refusal["conflicting_claim"]) != (why["rule"], why["conflicting_claim"]):
+            raise VerificationFailed(
+                4, "refusal.differs", f"recorded {refusal['rule']} (conflicting claim {refusal['conflicting_claim']}), "
+                f"the rules say {why['rule']} (conflicting claim {why['conflicting_claim']})", log_index=index)
+        if verdict == ACCEPTED:
+            self.replay.apply(envelope, recorded_at)
+        return digest
+
+    def _receipt(self, index: int, body: dict[str, Any], envelope: Envelope, digest: bytes) -> None:
+        line = self.files[layout.RECEIPTS].next()
+        if line is None:
+            raise VerificationFailed(2, "receipt.missing", f"{layout.RECEIPTS} has no receipt for this entry",
+                                     log_index=index)
+        signature, signed = check_receipt(line, index, body, envelope.payload.get("envelope_id"), digest.hex(),
+                                          self.receipt_key_id)
+        self.signatures.add((index, 2, self.receipt_key, signature, signed))
+
+    # --- (5), (7) once every entry is in -------------------------------------------------
+
+    def _final_checks(self) -> list[VerifyError]:
+        failures: list[VerifyError] = []
+        if self.size != self.manifest.tree_size:
+            failures.append(VerificationFailed(7, "bundle.size", f"the manifest says {self.manifest.tree_size} "
+                                               f"entries; {layout.ENTRIES} has {self.size}",
+                                               log_index=min(self.size, self.manifest.tree_size)))
+        for name, extra in ((layout.RECEIPTS, "receipt"), (layout.REGISTRY, "registry entry")):
+            if self.files[name].rest():
+                failures.append(VerificationFailed(2, f"{name}.extra", f"{name} has a {extra} beyond the entries",
+                                                   log_index=self.size))
+        if self.receipt_key not in self.replay.live_operator_keys():
+            failures.append(VerificationFailed(7, "receipt.key", "the key that signed the receipts is not a live "
+                                               "operator key of this log", where=layout.MANIFEST))
+        replayed = "".join(verifier_key_string(self.manifest.key_name, k) + "\n" for k in self.replay.operator_keys)
+        if self.files[layout.OPERATOR_KEYS].read_rest() != replayed.encode("ascii"):
+            failures.append(VerificationFailed(7, "operator-keys.differ", f"{layout.OPERATOR_KEYS} does not list the "
+                                               "operator keys the registry entries register", where=layout.OPERATOR_KEYS))
+        if self.files[layout.CHECKPOINT].read_rest() != self.tree.notes.newest_note:
+            failures.append(VerificationFailed(7, "checkpoint.file", f"{layout.CHECKPOINT} is not the newest checkpoint",
+                                               where=layout.CHECKPOINT))
+        return failures + self._anchor()
+
+    def _anchor(self) -> list[VerifyError]:
+        if self.trusted is None:
+            self.tree.anchored = "the genesis entry's own key (trust on first use: pass --trusted-operator-key)"
+            return []
+        if self.trusted.name == self.manifest.key_name and self.replay.operator_keys[:1] == [self.trusted.public_key]:
+            self.tree.anchored = "the genesis entry registers the trusted operator key"
+        if self.tree.anchored:
+            return []
+        return [VerificationFailed(5, "trust.anchor", "the trusted operator key neither registered the log's genesis "
+                                   "nor signed any of its checkpoints", where="--trusted-operator-key")]
+
+    def _file_checks(self) -> list[VerifyError]:
+        failures: list[VerifyError] = []
+        for count, name in layout.COUNTS.items():
+            if self.files[name].lines != self.manifest.counts[count]:
+                failures.append(VerificationFailed(7, "manifest.count", f"{name} has {self.files[name].lines} lines; "
+                                                   f"the manifest says {self.manifest.counts[count]}", where=name))
+        for name, lines in self.files.items():
+            if lines.digest() != self.manifest.files[name]:
+                failures.append(VerificationFailed(7, "manifest.digest", f"{name} does not have the SHA-256 and length "
+                                                   "the manifest gives", where=name))
+        return failures

@@ -1,0 +1,127 @@
+"""Reading a bundle: the manifest (parsed strictly) and files streamed line by line, each
+file's SHA-256, length and line count kept while it is read (one pass over the bytes)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from ledger.bundle import layout
+from ledger.checkpoint import InvalidKeyError, parse_verifier_key
+from ledger.verify.errors import MalformedInput
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+@dataclass(frozen=True)
+class FileDigest:
+    sha256: str
+    bytes: int
+
+
+@dataclass(frozen=True)
+class Manifest:
+    origin: str
+    key_name: str
+    operator_key: str  # C2SP verifier key string of the key that signed receipts.jsonl
+    operator_public_key: bytes
+    tree_size: int
+    counts: dict[str, int]
+    files: dict[str, FileDigest]
+
+
+def _malformed(rule: str, detail: str) -> MalformedInput:
+    return MalformedInput(1, rule, detail, where=layout.MANIFEST)
+
+
+def _count(value: Any, what: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise _malformed("manifest.field", f"{what} must be a non-negative integer")
+    return value
+
+
+def read_manifest(directory: Path) -> Manifest:
+    """Step (1): parse manifest.json and check every file it lists is there."""
+    try:
+        raw = (directory / layout.MANIFEST).read_bytes()
+        data = json.loads(raw)
+    except FileNotFoundError as exc:
+        raise _malformed("manifest.missing", f"no {layout.MANIFEST} in {directory}") from exc
+    except (OSError, ValueError) as exc:
+        raise _malformed("manifest.json", f"cannot read {layout.MANIFEST}: {exc}") from exc
+    if not isinstance(data, dict) or sorted(data) != sorted(layout.MANIFEST_FIELDS):
+        raise _malformed("manifest.fields", f"expected exactly the fields {', '.join(layout.MANIFEST_FIELDS)}")
+    if layout.manifest_bytes(data) != raw:
+        raise _malformed("manifest.canonical", "not written as the exporter writes it (sorted keys, two-space indent)")
+    if data["format"] != layout.FORMAT:
+        raise _malformed("manifest.format", f"unknown bundle format {data['format']!r} (expected {layout.FORMAT})")
+    for name in ("origin", "key_name", "operator_key"):
+        if not isinstance(data[name], str) or not data[name]:
+            raise _malformed("manifest.field", f"{name} must be a non-empty string")
+    try:
+        name, _, public_key = parse_verifier_key(data["operator_key"])
+    except InvalidKeyError as exc:
+        raise _malformed("manifest.operator-key", str(exc)) from exc
+    if name != data["key_name"]:
+        raise _malformed("manifest.operator-key", f"the operator key is named {name!r}, not {data['key_name']!r}")
+    counts, files = data["counts"], data["files"]
+    if not isinstance(counts, dict) or sorted(counts) != sorted(layout.COUNTS):
+        raise _malformed("manifest.counts", f"counts must be exactly {', '.join(layout.COUNTS)}")
+    if not isinstance(files, dict) or sorted(files) != sorted(layout.FILES):
+        raise _malformed("manifest.files", f"files must be exactly {', '.join(layout.FILES)}")
+    digests: dict[str, FileDigest] = {}
+    for file_name, digest in files.items():
+        if not isinstance(digest, dict) or sorted(digest) != ["bytes", "sha256"] or not isinstance(digest["sha256"], str) \
+                or not _SHA256.fullmatch(digest["sha256"]):
+            raise _malformed("manifest.files", f"{file_name}: expected {{sha256: 64 hex digits, bytes}}")
+        digests[file_name] = FileDigest(digest["sha256"], _count(digest["bytes"], f"{file_name} bytes"))
+        if not (directory / file_name).is_file():
+            raise MalformedInput(1, "file.missing", f"the manifest lists {file_name} but it is not there", where=file_name)
+    return Manifest(
+        origin=data["origin"], key_name=data["key_name"], operator_key=data["operator_key"],
+        operator_public_key=public_key, tree_size=_count(data["tree_size"], "tree_size"),
+        counts={key: _count(value, f"counts.{key}") for key, value in counts.items()}, files=digests,
+    )
+
+
+class Lines:
+    """One file's lines (each with its newline, if it has one), hashed as they are read."""
+
+    def __init__(self, path: Path) -> None:
+        self.name = path.name
+        self._file: BinaryIO = path.open("rb")
+        self.sha256 = hashlib.sha256()
+        self.bytes = self.lines = 0
+
+    def next(self) -> bytes | None:
+        line = self._file.readline()
+        if not line:
+            return None
+        self.sha256.update(line)
+        self.bytes += len(line)
+        self.lines += 1
+        return line
+
+    def rest(self) -> int:
+        """Read (and hash) what is left; the number of lines there were."""
+        before = self.lines
+        while self.next() is not None:
+            pass
+        return self.lines - before
+
+    def read_rest(self) -> bytes:
+        """What is left of a small file, read (and hashed) whole."""
+        parts = []
+        while (line := self.next()) is not None:
+            parts.append(line)
+        return b"".join(parts)
+
+    def digest(self) -> FileDigest:
+        return FileDigest(self.sha256.hexdigest(), self.bytes)
+
+    def close(self) -> None:
+        self._file.close()

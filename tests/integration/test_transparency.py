@@ -1,0 +1,205 @@
+"""The log service on SQLite and PostgreSQL: checkpoints (automatic, on demand, concurrent),
+inclusion and consistency proofs from ``log_entries``, operator key rotation."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import func, select
+
+from ledger.application import Ledger
+from ledger.bundle.export import export_bundle
+from ledger.checkpoint import CheckpointSignatureError, open_checkpoint, verifier_key_string
+from ledger.entry import leaf_bytes
+from ledger.envelope import b64encode, key_id_for, public_key_bytes
+from ledger.merkle import (
+    TreeInputError,
+    consistency_proof,
+    inclusion_proof,
+    leaf_hash,
+    root_hash,
+    verify_consistency,
+    verify_inclusion,
+)
+from ledger.settings import Settings, SettingsError
+from ledger.storage.tables import checkpoints
+from ledger.transparency.service import BeyondLog, TransparencyLog
+from ledger.verify import VerificationFailed, verify_bundle
+from tests.integration.test_export_verify import populate
+from tests.support import World, make_world, registry
+
+
+@pytest.fixture
+def world(database_url: str) -> Iterator[World]:
+    world = make_world(database_url)
+    yield world
+    world.ledger.close()
+
+
+def leaf_hashes(ledger: Ledger) -> list[bytes]:
+    """Recomputed from the event store (not read from log_entries)."""
+    return [leaf_hash(leaf_bytes(body, i)) for i, body in ledger.entries(0, 100_000)]
+
+
+def stored_sizes(ledger: Ledger) -> list[int]:
+    with ledger.engine.connect() as connection:
+        return list(connection.execute(select(checkpoints.c.tree_size).order_by(checkpoints.c.tree_size)).scalars())
+
+
+def test_an_on_demand_checkpoint_signs_the_root_of_the_whole_log(world: World) -> None:
+    populate(world, clients=1)
+    signed = world.ledger.checkpoint()
+    hashes = leaf_hashes(world.ledger)
+    assert signed.tree_size == len(hashes) == world.ledger.log_size()
+    opened = open_checkpoint(signed.note, [world.ledger.transparency.verifier_key])
+    assert (opened.origin, opened.size, opened.root_hash) == (world.ledger.settings.log_origin, len(hashes),
+                                                              root_hash(hashes))
+    assert signed.root_hash == opened.root_hash and opened.extensions[0].startswith("time ")
+    assert world.ledger.checkpoint() == signed  # the same size again: the stored note
+    with pytest.raises(CheckpointSignatureError):  # fail closed: another key does not open it
+        open_checkpoint(signed.note, [verifier_key_string(world.ledger.settings.log_origin,
+                                                          public_key_bytes(Ed25519PrivateKey.generate()))])
+    older = world.ledger.transparency.checkpoint(5)  # an older size is hashed afresh
+    assert older.root_hash == root_hash(hashes[:5])
+    with pytest.raises(BeyondLog):
+        world.ledger.transparency.checkpoint(len(hashes) + 1)
+
+
+def test_the_operator_key_is_published_as_a_verifier_key_string(world: World) -> None:
+    key = world.ledger.transparency.verifier_key
+    name, key_hash, _ = key.split("+", 2)
+    assert name == world.ledger.settings.log_origin and len(key_hash) == 8
+    assert key == verifier_key_string(name, public_key_bytes(world.operator_key))
+
+
+def test_checkpoints_are_signed_every_n_entries_and_every_t_seconds(world: World) -> None:
+    now = [0.0]
+    log = TransparencyLog(world.ledger.engine, world.operator_key, world.ledger.settings.log_origin,
+                          every_entries=10, every_seconds=60, clock=lambda: now[0])
+    world.ledger.transparency = log
+    assert world.ledger.log_size() == 7 and stored_sizes(world.ledger) == []
+    populate(world, clients=3)  # 24 more entries, one at a time: sizes 8 .. 31
+    size = world.ledger.log_size()
+    assert size == 31 and stored_sizes(world.ledger) == [10, 20, 30]
+    now[0] += 61  # T seconds later: the next append signs, though fewer than N entries came
+    world.submit("operator", registry("PartyRegistered", party_id="nieuwkomer", role="provider",
+                                      public_key=b64encode(public_key_bytes(Ed25519PrivateKey.generate()))))
+    assert stored_sizes(world.ledger)[-1] == world.ledger.log_size() == size + 1
+    assert log.stored(size + 1) is not None
+
+
+def test_the_per_append_check_reads_nothing_until_a_checkpoint_is_due(world: World) -> None:
+    log = TransparencyLog(world.ledger.engine, world.operator_key, world.ledger.settings.log_origin,
+                          every_entries=1000, every_seconds=3600)
+    statements: list[str] = []
+
+    def count(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    from sqlalchemy import event
+
+    event.listen(world.ledger.engine, "before_cursor_execute", count)
+    try:
+        class Append:
+            log_index = 41
+
+        log.appended([Append()])
+    finally:
+        event.remove(world.ledger.engine, "before_cursor_execute", count)
+    assert statements == []
+
+
+def test_concurrent_signers_of_one_size_agree(world: World) -> None:
+    populate(world, clients=1)
+    size = world.ledger.log_size()
+    signers = [TransparencyLog(world.ledger.engine, world.operator_key, world.ledger.settings.log_origin)
+               for _ in range(4)]
+    results: list[bytes] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(len(signers))
+
+    def sign(log: TransparencyLog) -> None:
+        try:
+            start.wait()
+            results.append(log.checkpoint(size).note)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=sign, args=(log,)) for log in signers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert len(results) == 4 and len(set(results)) == 1
+    with world.ledger.engine.connect() as connection:
+        assert connection.execute(select(func.count()).where(checkpoints.c.tree_size == size)).scalar_one() == 1
+
+
+def test_proofs_from_the_application_verify_with_ledger_merkle(world: World) -> None:
+    populate(world, clients=1)
+    hashes = leaf_hashes(world.ledger)
+    log = world.ledger.transparency
+    for size in (1, 2, 3, 7, 8, 9, len(hashes)):
+        root = log.root(size)
+        assert root == root_hash(hashes[:size])
+        for index in range(size):
+            proof = log.inclusion_proof(index, size)
+            assert proof == inclusion_proof(hashes[:size], index)
+            verify_inclusion(index, size, hashes[index], proof, root)
+        for old in range(1, size + 1):
+            proof = log.consistency_proof(old, size)
+            assert proof == consistency_proof(hashes[:size], old)
+            verify_consistency(old, size, root_hash(hashes[:old]), root, proof)
+    with pytest.raises(TreeInputError):
+        log.inclusion_proof(3, 3)
+    with pytest.raises(TreeInputError):
+        log.consistency_proof(0, 3)
+    with pytest.raises(BeyondLog):
+        log.inclusion_proof(0, len(hashes) + 1)
+    with pytest.raises(BeyondLog):
+        log.consistency_proof(1, len(hashes) + 1)
+
+
+def test_an_origin_that_cannot_name_a_key_is_a_configuration_error(world: World) -> None:
+    with pytest.raises(SettingsError):
+        TransparencyLog(world.ledger.engine, world.operator_key, "an origin with spaces")
+
+
+def test_operator_key_rotation_keeps_old_checkpoints_verifying(database_url: str, tmp_path: Path) -> None:
+    world = make_world(database_url)
+    populate(world, clients=1)
+    old_key, new_key = world.operator_key, Ed25519PrivateKey.generate()
+    world.submit("operator", registry("KeyAdded", party_id="operator", public_key=b64encode(public_key_bytes(new_key))))
+    before_rotation = world.ledger.checkpoint()  # signed with the old key, still live
+    world.ledger.close()
+
+    rotated = World(Ledger(Settings(database_url, new_key, world.ledger.settings.pseudonym_key)), world.keys)
+    rotated.submit("operator", registry("KeyRevoked", party_id="operator", key_id=key_id_for(public_key_bytes(old_key))))
+    populate(rotated, clients=1)
+    after_rotation = rotated.ledger.checkpoint()
+    export_bundle(rotated.ledger, tmp_path / "bundle")
+    old_vkey = verifier_key_string(rotated.ledger.transparency.key_name, public_key_bytes(old_key))
+    with pytest.raises(SettingsError):  # the revoked key can no longer run the ledger
+        Ledger(Settings(database_url, old_key, world.ledger.settings.pseudonym_key))
+    rotated.ledger.close()
+
+    verified = verify_bundle(tmp_path / "bundle")
+    assert verified.operator_keys == [old_vkey, rotated.ledger.transparency.verifier_key]
+    assert open_checkpoint(before_rotation.note, [old_vkey]).size == before_rotation.tree_size
+    assert open_checkpoint(after_rotation.note, [rotated.ledger.transparency.verifier_key])
+    # anchored by either key: the old one registered the genesis, the new one signed checkpoints
+    assert "genesis" in verify_bundle(tmp_path / "bundle", trusted_key=old_vkey).anchor
+    assert "signed by the trusted" in verify_bundle(tmp_path / "bundle",
+                                                    trusted_key=rotated.ledger.transparency.verifier_key).anchor
+    stranger = verifier_key_string(rotated.ledger.transparency.key_name, os.urandom(32))
+    with pytest.raises(VerificationFailed) as caught:
+        verify_bundle(tmp_path / "bundle", trusted_key=stranger)
+    assert caught.value.rule == "trust.anchor"
+    # the auditor's checkpoint from before the rotation still proves the log extends it
+    assert verify_bundle(tmp_path / "bundle", against=before_rotation.note).against == before_rotation.tree_size
