@@ -115,9 +115,9 @@ def fixed_clients(ledger: Ledger, entries: int) -> Iterator[dict[str, Any]]:
 
 
 def _bsn(n: int) -> str:
-    """A valid BSN (11-test) derived from n."""
+    """A valid BSN (11-test) derived from n, a different one for each n."""
     for bump in range(20):
-        head = f"{(n + bump) % 10**8:08d}"
+        head = f"{(n * 20 + bump) % 10**8:08d}"
         check = sum(int(d) * w for d, w in zip(head, range(9, 1, -1))) % 11
         if check < 10 and head + str(check) != "000000000":
             return head + str(check)

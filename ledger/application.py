@@ -39,7 +39,7 @@ from ledger.payloads import is_registry_type, validate_payload
 from ledger.receipt import Receipt, sign_receipt
 from ledger.registry.state import OPERATOR, RegistryState, decide_registry
 from ledger.settings import Settings, SettingsError
-from ledger.storage.log_append import LogAppend, StaleRegistry
+from ledger.storage.log_append import LogAppend, StaleDecision
 from ledger.storage.migrate import upgrade
 from ledger.storage.recorder import LedgerFactory
 from ledger.storage.tables import log_entries
@@ -85,7 +85,8 @@ class Ledger(Application[uuid.UUID]):
     @property
     def engine(self) -> Engine:
         engine = self.recorder.datastore.engine  # type: ignore[attr-defined]
-        assert engine is not None  # the factory always builds one from the URL
+        if not isinstance(engine, Engine):
+            raise SettingsError("the event store has no database engine (is the database URL set?)")
         return engine
 
     # --- public API ----------------------------------------------------------------
@@ -96,7 +97,7 @@ class Ledger(Application[uuid.UUID]):
 
     def registry(self) -> Registry:
         """The registry as last read. Deciding against a stale copy is safe: the log
-        append re-checks the registry's version under the write lock (``StaleRegistry``)
+        append re-checks the registry's version under the write lock (``StaleDecision``)
         and the submission is decided again against the fresh one."""
         if self._registry is None:
             self._registry = self.repository.get(REGISTRY_ID)
@@ -121,7 +122,7 @@ class Ledger(Application[uuid.UUID]):
         try:
             for (i, _), receipt in zip(checked, self._record_together([e for _, e in checked])):
                 results[i] = receipt
-        except (IntegrityError, OperationalError, StaleRegistry, _Duplicate):
+        except (IntegrityError, OperationalError, StaleDecision, _Duplicate):
             self._registry = None
             for i, envelope in checked:
                 try:
@@ -191,7 +192,7 @@ class Ledger(Application[uuid.UUID]):
                 self._signing_key(envelope)  # revoked meanwhile?
             try:
                 return self._record_together([envelope])[0]
-            except (IntegrityError, StaleRegistry, OperationalError, _Duplicate):
+            except (IntegrityError, StaleDecision, OperationalError, _Duplicate):
                 self._registry = None
                 if attempt:
                     time.sleep(random.uniform(0, 0.002 * attempt))

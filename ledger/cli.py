@@ -21,6 +21,7 @@ from ledger.errors import InvalidSubmission, LedgerError, Refusal
 from ledger.log_commands import add_commands as add_log_commands
 from ledger.settings import Settings, SettingsError, create_keys, database_url, load_keys
 from projections.commands import add_commands as add_projection_commands
+from projections.errors import DuplicateDefinition, InconsistentHistory, InvalidPlugin, LogGap
 
 EXIT_OK, EXIT_REFUSED, EXIT_INVALID, EXIT_VERIFY, EXIT_BUSY, EXIT_CONFIG = 0, 1, 2, 3, 75, 78
 DEMO_DIR = Path("trajectledger-demo")
@@ -30,6 +31,10 @@ EXIT_CODES: list[tuple[type[Exception], int]] = [
     (Refusal, EXIT_REFUSED),
     (InvalidSubmission, EXIT_INVALID),
     (SettingsError, EXIT_CONFIG),
+    (InvalidPlugin, EXIT_CONFIG),
+    (DuplicateDefinition, EXIT_CONFIG),
+    (LogGap, EXIT_VERIFY),
+    (InconsistentHistory, EXIT_VERIFY),
     (LedgerError, EXIT_INVALID),
 ]
 

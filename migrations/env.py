@@ -3,10 +3,11 @@
 from alembic import context
 from sqlalchemy import create_engine
 
-from ledger.storage.tables import metadata
+from ledger.storage.tables import metadata as log_metadata
+from projections.tables import metadata as projection_metadata
 
 config = context.config
-target_metadata = metadata
+target_metadata = [log_metadata, projection_metadata]
 
 
 def run() -> None:

@@ -88,13 +88,14 @@ def judge_all(
     """Every step of a ``plan`` for one trajectory. Definitions decided on facts share one
     extraction (or the ``facts`` given; then ``dossier`` may be None if no step judges it)."""
     verdicts: dict[str, Verdict] = {}
+    p = peildatum.isoformat()
     for name, function, kind in steps:
         if kind == DECIDE:
             if facts is None:
                 if dossier is None:
                     raise ValueError("neither a dossier nor facts to judge")
                 facts = trajectory_facts(dossier, trajectory_id)
-            verdicts[name] = function(facts, peildatum)
+            verdicts[name] = function(facts, p)
         elif kind == COMBINE:
             verdicts[name] = function(verdicts)
         elif dossier is None:

@@ -188,7 +188,7 @@ class ReadModels:
         loaded: tuple[str, DossierState | None] = ("", None)
         with self.engine.connect() as connection:
             for row in connection.execution_options(yield_per=5000).execute(query):
-                facts = facts_from_row(row[:n])
+                facts = facts_from_row(row)
                 client, funder, contract, definition, fee, base_fee = row[n:]
                 plan = plans.get(definition)
                 if plan is None:

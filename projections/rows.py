@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import date
 from typing import Any
@@ -107,11 +106,14 @@ def facts_rows(client: str, dossier: DossierState) -> list[Row]:
 
 
 _NO_PLACEMENTS = ((),)
+_PLACEMENTS = len(FACT_COLUMNS) - 1  # the placements column (JSON) is the facts' last
+_new = tuple.__new__
 
 
-def facts_from_row(values: Sequence[Any]) -> TrajectoryFacts:
-    """``values`` in FACT_COLUMNS order, placements last as JSON (the hot path of judging
-    every trajectory: one tuple, no argument parsing)."""
-    placements = values[-1]
+def facts_from_row(row: Any) -> TrajectoryFacts:
+    """The facts from a row (a tuple, or a SQLAlchemy Row, whose slices are tuples) that
+    starts with the FACT_COLUMNS; more columns may follow.
+    This is the hot path of judging every trajectory: a few tuple copies, nothing more."""
+    placements = row[_PLACEMENTS]
     last = _NO_PLACEMENTS if placements == "[]" else (tuple(Placement._make(p) for p in json.loads(placements)),)
-    return TrajectoryFacts._make(tuple(values[:-1]) + last)
+    return _new(TrajectoryFacts, row[:_PLACEMENTS] + last)

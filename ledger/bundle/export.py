@@ -12,10 +12,9 @@ Streams page by page: memory does not grow with the size of the log.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
-from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 from sqlalchemy import select
@@ -26,7 +25,7 @@ from ledger.bundle import layout
 from ledger.checkpoint import verifier_key_string
 from ledger.entry import ACCEPTED, leaf_bytes
 from ledger.envelope import b64decode, canonical_bytes
-from ledger.errors import LedgerError
+from ledger.errors import LedgerError, MalformedSubmission
 from ledger.payloads import is_registry_type
 from ledger.registry.state import OPERATOR
 from ledger.storage.log_append import LogAppend
@@ -62,10 +61,7 @@ class _Out:
         self.bytes += len(data)
         self.lines += data.count(b"\n")
 
-    def __enter__(self) -> "_Out":
-        return self
-
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def close(self) -> None:
         self._file.close()
 
 
@@ -85,13 +81,12 @@ def export_bundle(ledger: Ledger, directory: Path | str) -> ExportSummary:
         for body, line, receipt in _lines(ledger, size):
             outs[layout.ENTRIES].write(line + b"\n")
             outs[layout.RECEIPTS].write(receipt + b"\n")
-            payload = body["envelope"]["payload"]
-            if is_registry_type(payload["type"]):
+            payload = body["envelope"]["payload"]  # as stored: the verifier, not the exporter, judges it
+            if is_registry_type(payload.get("type")):
                 outs[layout.REGISTRY].write(line + b"\n")
-                if (body["verdict"] == ACCEPTED and payload["party_id"] == OPERATOR
+                if (body["verdict"] == ACCEPTED and payload.get("party_id") == OPERATOR
                         and payload["type"] in ("PartyRegistered", "KeyAdded")):
-                    public_key = b64decode(payload["public_key"], "payload.public_key", 32)
-                    operator_keys.append(verifier_key_string(log.key_name, public_key))
+                    operator_keys += _verifier_key(log.key_name, payload.get("public_key"))
         for stored in log.checkpoints(up_to=size):
             outs[layout.CHECKPOINTS].write(
                 canonical_bytes({"tree_size": stored.tree_size, "note": stored.note.decode("utf-8")}) + b"\n")
@@ -99,7 +94,7 @@ def export_bundle(ledger: Ledger, directory: Path | str) -> ExportSummary:
         outs[layout.OPERATOR_KEYS].write("".join(key + "\n" for key in operator_keys).encode("ascii"))
     finally:
         for out in outs.values():
-            out.__exit__(None, None, None)
+            out.close()
     manifest: dict[str, Any] = {
         "format": layout.FORMAT,
         "origin": log.origin,
@@ -111,6 +106,13 @@ def export_bundle(ledger: Ledger, directory: Path | str) -> ExportSummary:
     }
     (directory / layout.MANIFEST).write_bytes(layout.manifest_bytes(manifest))
     return ExportSummary(directory, size, manifest["counts"]["checkpoints"], manifest["counts"]["registry"], operator_keys)
+
+
+def _verifier_key(key_name: str, public_key: object) -> list[str]:
+    try:
+        return [verifier_key_string(key_name, b64decode(public_key, "payload.public_key", 32))]
+    except MalformedSubmission:
+        return []  # an edited event: the verifier reports its entry
 
 
 def _lines(ledger: Ledger, size: int) -> Iterator[tuple[dict[str, Any], bytes, bytes]]:

@@ -16,8 +16,17 @@ from ledger.merkle.hashing import leaf_hash
 from ledger.storage.tables import log_entries
 
 
-class StaleRegistry(Exception):
-    """The registry changed after the submission was decided; decide again."""
+class StaleDecision(Exception):
+    """What a submission was decided on changed before it was written; decide again."""
+
+
+class StaleRegistry(StaleDecision):
+    """The registry changed after the submission was decided."""
+
+
+class LateTimestamp(StaleDecision):
+    """Another writer appended an entry with a later recorded_at first: recorded_at must
+    grow with the log index, so that 'as known at T' is a prefix of the log."""
 
 
 @dataclass
@@ -38,7 +47,8 @@ def _head(events_table: str) -> TextClause:
     """One round trip: the registry's version and the log's last index."""
     return text(
         f"SELECT (SELECT max(originator_version) FROM {events_table} WHERE originator_id = :registry_id), "
-        "(SELECT max(log_index) FROM log_entries)"
+        "(SELECT log_index FROM log_entries ORDER BY log_index DESC LIMIT 1), "
+        "(SELECT recorded_at FROM log_entries ORDER BY log_index DESC LIMIT 1)"
     ).bindparams(bindparam("registry_id", type_=UUIDType()))
 
 
@@ -47,7 +57,9 @@ def append_entries(session: Session, events_record_cls: Any, appends: list[LogAp
     this transaction holds the write lock (PostgreSQL: LOCK TABLE ... EXCLUSIVE; SQLite:
     the database's single writer lock), so ``max(log_index) + 1`` cannot race."""
     head = _head(events_record_cls.__table__.name)
-    current, last = session.execute(head, {"registry_id": appends[0].registry_id}).one()
+    current, last, last_recorded_at = session.execute(head, {"registry_id": appends[0].registry_id}).one()
+    if last_recorded_at is not None and appends[0].body["recorded_at"] < last_recorded_at:
+        raise LateTimestamp(f"recorded_at {appends[0].body['recorded_at']} is before the log's last {last_recorded_at}")
     index = 0 if last is None else last + 1
     rows = []
     for append in appends:

@@ -70,13 +70,16 @@ def dumps(value: Any) -> bytes:
 def loads(line: bytes) -> Any:
     """Parse one JSON text; raise ``CanonicalError`` unless ``line`` is its canonical form."""
     try:
-        value, end = _SCAN(line.decode("utf-8"), 0)
+        text = line.decode("utf-8")
+        value, _ = _SCAN(text, 0)
     except UnicodeDecodeError as exc:
         raise CanonicalError("json.utf8", "not UTF-8") from exc
     except CanonicalError:
         raise
     except (ValueError, StopIteration) as exc:
         raise CanonicalError("json.syntax", f"not JSON: {exc}") from exc
+    if _C_ENCODER is not None and "".join(_C_ENCODER(value, 0)) == text and (text.isascii() or max(text) <= "\uffff"):
+        return value  # the usual case, compared as text (UTF-8 is one-to-one)
     if dumps(value) != line:  # trailing bytes included
         raise CanonicalError("json.canonical", "not in RFC 8785 canonical form")
     return value

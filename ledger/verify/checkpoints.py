@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ledger.bundle import layout
 from ledger.checkpoint import (
     Checkpoint,
     CheckpointSignatureError,
@@ -14,7 +15,6 @@ from ledger.checkpoint import (
     parse_checkpoint_body,
     verifier_key_string,
 )
-from ledger.bundle import layout
 from ledger.transparency.subtrees import ProofPlan
 from ledger.verify.canonical import CanonicalError, loads
 from ledger.verify.errors import MalformedInput, VerificationFailed

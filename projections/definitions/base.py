@@ -29,7 +29,7 @@ class Verdict(NamedTuple):
 
 
 Judge = Callable[[DossierState, str, date], Verdict]
-Decide = Callable[[TrajectoryFacts, date], Verdict]
+Decide = Callable[[TrajectoryFacts, str], Verdict]  # the peildatum as ISO text, like every date in the facts
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,8 @@ class Definition:
 
     A built-in definition also has ``decide(facts, peildatum)`` over the peildatum-independent
     ``TrajectoryFacts`` (its ``judge`` is exactly that applied to ``trajectory_facts``), which
-    lets the read models judge without loading dossiers. A composite names its ``components``
+    lets the read models judge without loading dossiers. ``decide`` takes the peildatum as ISO
+    text (``YYYY-MM-DD``), like every date in the facts. A composite names its ``components``
     and how to ``combine`` their verdicts, so an evaluator that has them need not judge twice.
     """
 
@@ -63,7 +64,7 @@ def on_facts(name: str, version: str, summary: str, decide: Decide, **extra: obj
     """A definition decided on ``TrajectoryFacts``: ``judge`` extracts them and decides."""
 
     def judge(dossier: DossierState, trajectory_id: str, peildatum: date) -> Verdict:
-        return decide(trajectory_facts(dossier, trajectory_id), peildatum)
+        return decide(trajectory_facts(dossier, trajectory_id), peildatum.isoformat())
 
     return Definition(name, version, summary, judge, decide=decide, **extra)  # type: ignore[arg-type]
 

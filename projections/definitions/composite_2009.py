@@ -5,7 +5,6 @@ does, in that order), pending if none does but one is pending, failure otherwise
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
 
 from projections.definitions import ladder_step, six_month_rule, voluntary_stop
 from projections.definitions.base import FAILURE, PENDING, SUCCESS, Verdict, on_facts
@@ -33,8 +32,8 @@ def combine(verdicts: Mapping[str, Verdict]) -> Verdict:
     return Verdict(FAILURE, "no-component-succeeded", detail)
 
 
-def decide(facts: TrajectoryFacts, peildatum: date) -> Verdict:
-    return combine({name: component(facts, peildatum) for name, component in _DECIDERS})  # type: ignore[misc]
+def decide(facts: TrajectoryFacts, p: str) -> Verdict:
+    return combine({name: component(facts, p) for name, component in _DECIDERS})  # type: ignore[misc]
 
 
 DEFINITION = on_facts(

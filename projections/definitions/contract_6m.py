@@ -8,8 +8,6 @@ A secondment via the provider is an employment contract too; it is flagged, not 
 
 from __future__ import annotations
 
-from datetime import date
-
 from projections.definitions.base import Verdict, failure, not_started, on_facts, pending, success
 from projections.definitions.facts import Placement, TrajectoryFacts
 
@@ -28,8 +26,7 @@ def shortfall(placement: Placement, p: str) -> str | None:
     return None
 
 
-def decide(facts: TrajectoryFacts, peildatum: date) -> Verdict:
-    p = peildatum.isoformat()
+def decide(facts: TrajectoryFacts, p: str) -> Verdict:
     if facts.start > p:
         return not_started(facts)
     short = []

@@ -7,8 +7,6 @@ above the intake rung; failure once the trajectory is over without one; else pen
 
 from __future__ import annotations
 
-from datetime import date
-
 from projections.definitions.base import Verdict, failure, not_started, on_facts, pending, success
 from projections.definitions.facts import TrajectoryFacts
 
@@ -16,8 +14,7 @@ NAME = "ladder-step"
 VERSION = "1"
 
 
-def decide(facts: TrajectoryFacts, peildatum: date) -> Verdict:
-    p = peildatum.isoformat()
+def decide(facts: TrajectoryFacts, p: str) -> Verdict:
     if facts.start > p:
         return not_started(facts)
     over = facts.end <= p

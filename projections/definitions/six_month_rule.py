@@ -9,8 +9,6 @@ reaches the window's end the verdict is pending, unless a benefit in it has fail
 
 from __future__ import annotations
 
-from datetime import date
-
 from projections.definitions.base import Verdict, failure, not_started, on_facts, pending, success
 from projections.definitions.facts import TrajectoryFacts
 
@@ -18,8 +16,7 @@ NAME = "six-month-rule"
 VERSION = "1"
 
 
-def decide(facts: TrajectoryFacts, peildatum: date) -> Verdict:
-    p = peildatum.isoformat()
+def decide(facts: TrajectoryFacts, p: str) -> Verdict:
     if facts.start > p:
         return not_started(facts)
     if facts.end > p:

@@ -6,8 +6,6 @@ since (Haarlem: 'zelf gestopt en sindsdien geen beroep op de bijstand').
 
 from __future__ import annotations
 
-from datetime import date
-
 from projections.definitions.base import Verdict, failure, not_started, on_facts, pending, success
 from projections.definitions.facts import TrajectoryFacts
 
@@ -16,8 +14,7 @@ VERSION = "1"
 REASON = "voluntarily-stopped"
 
 
-def decide(facts: TrajectoryFacts, peildatum: date) -> Verdict:
-    p = peildatum.isoformat()
+def decide(facts: TrajectoryFacts, p: str) -> Verdict:
     if facts.start > p:
         return not_started(facts)
     if facts.end_reason is None or facts.end > p:

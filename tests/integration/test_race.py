@@ -73,4 +73,7 @@ def test_eight_processes_claim_one_job(database_url: str) -> None:
     assert sorted(r["log_index"] for r in results) == list(range(log_before, log_before + PROCESSES))
     for r in results:
         assert world.ledger.receipt(r["envelope_id"]).as_dict() == r  # type: ignore[union-attr]
+    # recorded_at grows with the log index, so "as known at T" is a prefix of the log
+    stamps = [entry["recorded_at"] for _, entry in world.ledger.entries(0, 10_000)]
+    assert stamps == sorted(stamps)
     world.ledger.close()
