@@ -13,7 +13,6 @@ from typing import Any, Sequence
 
 from eventsourcing.application import AggregateNotFoundError
 
-from ledger.aggregates import REGISTRY_ID, dossier_id
 from ledger.application import Ledger
 from ledger.entry import now_utc, recording_date
 from ledger.envelope import b64encode, key_id_for, public_key_bytes
@@ -40,7 +39,7 @@ class Reader:
     def registry_state(self) -> RegistryState:
         """The registry as stored now (not the ledger's cached copy, which another
         process's revocation would not reach)."""
-        return self.ledger.repository.get(REGISTRY_ID).state  # type: ignore[no-any-return]
+        return self.ledger.current_registry()
 
     def key_holder(self, key_id: str) -> tuple[Caller, bytes]:
         """The party holding a live key with this id, and the key; fails closed."""
@@ -119,7 +118,7 @@ class Reader:
 
     def _data(self, client_ref: str) -> dict[str, Any]:
         try:
-            return self.ledger.repository.get(dossier_id(client_ref)).data  # type: ignore[no-any-return]
+            return self.ledger.dossier(client_ref).data  # type: ignore[no-any-return]
         except AggregateNotFoundError as exc:
             raise _not_visible("dossier", "clientRef") from exc
 

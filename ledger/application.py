@@ -59,7 +59,8 @@ class Ledger(Application[uuid.UUID]):
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        super().__init__(env={"SQLALCHEMY_URL": _engine_url(settings.database_url), "AGGREGATE_CACHE_MAXSIZE": "20000"})
+        super().__init__(env={"SQLALCHEMY_URL": _engine_url(settings.database_url), "AGGREGATE_CACHE_MAXSIZE": "20000",
+                                   "AGGREGATE_CACHE_FASTFORWARD": "n"})
         _tune_sqlite(self.engine)
         upgrade(self.engine)
         self._registry: Registry | None = None
@@ -100,8 +101,36 @@ class Ledger(Application[uuid.UUID]):
         append re-checks the registry's version under the write lock (``StaleDecision``)
         and the submission is decided again against the fresh one."""
         if self._registry is None:
-            self._registry = self.repository.get(REGISTRY_ID)
+            self._registry = self.fresh(REGISTRY_ID)
         return self._registry
+
+    def current_registry(self) -> RegistryState:
+        """The registry as stored now (for authenticating reads: a revocation by any
+        process applies at once)."""
+        self._registry = self.fresh(REGISTRY_ID)
+        return self._registry.state
+
+    def dossier(self, client_ref: str) -> Dossier:
+        """A client's dossier as stored now. Raises ``AggregateNotFoundError``."""
+        return self.fresh(dossier_id(client_ref))  # type: ignore[no-any-return]
+
+    def fresh(self, aggregate_id: uuid.UUID) -> Any:
+        """Read an aggregate from the store, not from this process's cache.
+
+        Commands decide against cached aggregates without asking the database: a stale
+        copy cannot do harm, because saving it conflicts on (id, version) and the
+        conflict evicts it (see ``_record_with_retry``)."""
+        self._evict(aggregate_id)
+        return self.repository.get(aggregate_id)
+
+    def _evict(self, *aggregate_ids: uuid.UUID) -> None:
+        cache = self.repository.cache
+        for aggregate_id in aggregate_ids:
+            if cache is not None:
+                try:
+                    cache.get(aggregate_id, evict=True)
+                except KeyError:
+                    pass
 
     def submit(self, data: Any) -> Receipt:
         """Record one signed envelope. Raises ``InvalidSubmission`` when nothing is
@@ -123,6 +152,7 @@ class Ledger(Application[uuid.UUID]):
             for (i, _), receipt in zip(checked, self._record_together([e for _, e in checked])):
                 results[i] = receipt
         except (IntegrityError, OperationalError, StaleDecision, _Duplicate):
+            self._evict(REGISTRY_ID, *self._targets([e for _, e in checked]))
             self._registry = None
             for i, envelope in checked:
                 try:
@@ -193,6 +223,7 @@ class Ledger(Application[uuid.UUID]):
             try:
                 return self._record_together([envelope])[0]
             except (IntegrityError, StaleDecision, OperationalError, _Duplicate):
+                self._evict(REGISTRY_ID, *self._targets([envelope]))
                 self._registry = None
                 if attempt:
                     time.sleep(random.uniform(0, 0.002 * attempt))
@@ -239,6 +270,11 @@ class Ledger(Application[uuid.UUID]):
         if REGISTRY_ID in aggregates:
             self._registry = None  # re-read: the cached one has not seen the change
         return [self._signed_receipt(a) for a in appends]
+
+    @staticmethod
+    def _targets(envelopes: Iterable[Envelope]) -> set[uuid.UUID]:
+        return {REGISTRY_ID if is_registry_type(e.payload["type"]) else dossier_id(e.payload["client_ref"])
+                for e in envelopes}
 
     def _target(self, payload: dict[str, Any], loaded: dict[uuid.UUID, Dossier | Registry]) -> Dossier | Registry:
         key = REGISTRY_ID if is_registry_type(payload["type"]) else dossier_id(payload["client_ref"])
