@@ -65,7 +65,8 @@ class Ledger(Application[uuid.UUID]):
         upgrade(self.engine)
         self._registry: Registry | None = None
         self._operator_key_id = key_id_for(public_key_bytes(settings.operator_key))
-        self.transparency = TransparencyLog(self.engine, settings.operator_key, settings.log_origin)
+        self.transparency = TransparencyLog(self.engine, settings.operator_key, settings.log_origin,
+                                            **settings.checkpoint_policy())
         self.initialise()
 
     # --- composition -------------------------------------------------------------
@@ -219,7 +220,7 @@ class Ledger(Application[uuid.UUID]):
                 previous = self.receipt_if_same(envelope)
                 if previous is not None:
                     return previous
-                self._signing_key(envelope)  # revoked meanwhile?
+            self._signing_key(envelope)  # revoked meanwhile (e.g. since a batch was checked)?
             try:
                 return self._record_together([envelope])[0]
             except (IntegrityError, StaleDecision, OperationalError, _Duplicate):

@@ -25,7 +25,7 @@ def validate_bsn(bsn: str, field: str = "bsn") -> str:
     The 11-test: sum of digit * weight (9..2, and -1 for the last digit) is a
     multiple of 11. 000000000 passes the arithmetic but is never issued.
     """
-    if not isinstance(bsn, str) or not _BSN.match(bsn):
+    if not isinstance(bsn, str) or not _BSN.fullmatch(bsn):
         raise MalformedSubmission("a BSN is exactly 9 digits", rule="bsn.format", field=field)
     if bsn == "000000000":
         raise MalformedSubmission("000000000 is not a BSN", rule="bsn.eleven-test", field=field)
@@ -44,7 +44,7 @@ def client_ref(pseudonym_key: bytes, bsn: str) -> str:
 
 
 def validate_client_ref(value: object, field: str = "client_ref") -> str:
-    if not isinstance(value, str) or not _CLIENT_REF.match(value):
+    if not isinstance(value, str) or not _CLIENT_REF.fullmatch(value):
         raise MalformedSubmission(
             "a client_ref is 64 lowercase hex characters (HMAC-SHA256 of the BSN)",
             rule="client-ref.format",
@@ -54,6 +54,6 @@ def validate_client_ref(value: object, field: str = "client_ref") -> str:
 
 
 def validate_kvk(value: object, field: str = "employer_kvk") -> str:
-    if not isinstance(value, str) or not _KVK.match(value):
+    if not isinstance(value, str) or not _KVK.fullmatch(value):
         raise MalformedSubmission("a KvK number is exactly 8 digits", rule="kvk.format", field=field)
     return value

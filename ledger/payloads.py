@@ -38,7 +38,12 @@ def _fail(field: str, rule: str, detail: str) -> MalformedSubmission:
     return MalformedSubmission(detail, rule=rule, field=field)
 
 
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
 def uuid_text(value: Any, field: str) -> str:
+    if isinstance(value, str) and _UUID.fullmatch(value):  # the canonical form: the common case, fast
+        return value
     try:
         if not isinstance(value, str):
             raise ValueError
@@ -61,19 +66,19 @@ def optional_date(value: Any, field: str) -> str | None:
 
 
 def token(value: Any, field: str) -> str:
-    if not isinstance(value, str) or not _TOKEN.match(value):
+    if not isinstance(value, str) or not _TOKEN.fullmatch(value):
         raise _fail(field, "token.format", "lowercase letters, digits and '-', 2 to 64 characters")
     return value
 
 
 def version_label(value: Any, field: str) -> str:
-    if not isinstance(value, str) or not _VERSION.match(value):
+    if not isinstance(value, str) or not _VERSION.fullmatch(value):
         raise _fail(field, "version.format", "a version label of at most 32 characters")
     return value
 
 
 def sha256_hex(value: Any, field: str) -> str:
-    if not isinstance(value, str) or not _SHA256.match(value):
+    if not isinstance(value, str) or not _SHA256.fullmatch(value):
         raise _fail(field, "sha256.format", "64 lowercase hex characters")
     return value
 
@@ -118,7 +123,7 @@ def token_list(value: Any, field: str) -> list[str]:
 
 
 def key_id(value: Any, field: str) -> str:
-    if not isinstance(value, str) or not re.match(r"^ed25519:[0-9a-f]{16}$", value):
+    if not isinstance(value, str) or not re.fullmatch(r"ed25519:[0-9a-f]{16}", value):
         raise _fail(field, "key-id.format", "expected 'ed25519:' and 16 hex digits")
     return value
 

@@ -9,6 +9,8 @@
   ``trajectledger init-keys DIR`` creates them.
 * ``TRAJECTLEDGER_LOG_ORIGIN`` - the log's origin line in checkpoints (default
   ``trajectledger.example/log``).
+* ``TRAJECTLEDGER_CHECKPOINT_EVERY_ENTRIES`` / ``TRAJECTLEDGER_CHECKPOINT_EVERY_SECONDS`` - the
+  operator signs a checkpoint at least after this many entries or seconds (default 1000 / 60).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
+from typing import Any, Callable, Mapping
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -38,6 +40,11 @@ class Settings:
     operator_key: Ed25519PrivateKey
     pseudonym_key: bytes
     log_origin: str = "trajectledger.example/log"
+    checkpoint_every_entries: int = 1000
+    checkpoint_every_seconds: float = 60.0
+
+    def checkpoint_policy(self) -> dict[str, float]:
+        return {"every_entries": self.checkpoint_every_entries, "every_seconds": self.checkpoint_every_seconds}
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -51,7 +58,22 @@ class Settings:
             operator_key=operator_key,
             pseudonym_key=pseudonym_key,
             log_origin=env.get("TRAJECTLEDGER_LOG_ORIGIN", "trajectledger.example/log"),
+            checkpoint_every_entries=_positive(env, "TRAJECTLEDGER_CHECKPOINT_EVERY_ENTRIES", 1000, int),
+            checkpoint_every_seconds=_positive(env, "TRAJECTLEDGER_CHECKPOINT_EVERY_SECONDS", 60.0, float),
         )
+
+
+def _positive(environ: Mapping[str, str], name: str, default: Any, kind: Callable[[str], Any]) -> Any:
+    text = environ.get(name)
+    if text is None:
+        return default
+    try:
+        value = kind(text)
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be a positive number, not {text!r}") from exc
+    if value <= 0:
+        raise SettingsError(f"{name} must be a positive number, not {text!r}")
+    return value
 
 
 def database_url(environ: Mapping[str, str]) -> str:

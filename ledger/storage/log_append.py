@@ -58,11 +58,13 @@ def append_entries(session: Session, events_record_cls: Any, appends: list[LogAp
     the database's single writer lock), so ``max(log_index) + 1`` cannot race."""
     head = _head(events_record_cls.__table__.name)
     current, last, last_recorded_at = session.execute(head, {"registry_id": appends[0].registry_id}).one()
-    if last_recorded_at is not None and appends[0].body["recorded_at"] < last_recorded_at:
-        raise LateTimestamp(f"recorded_at {appends[0].body['recorded_at']} is before the log's last {last_recorded_at}")
     index = 0 if last is None else last + 1
     rows = []
+    previous = last_recorded_at
     for append in appends:
+        if previous is not None and append.body["recorded_at"] < previous:
+            raise LateTimestamp(f"recorded_at {append.body['recorded_at']} is before the log's last {previous}")
+        previous = append.body["recorded_at"]
         if append.originator_id != append.registry_id and (current or 0) != append.registry_version:
             raise StaleRegistry(f"registry moved from version {append.registry_version} to {current}")
         digest = leaf_hash(leaf_bytes(append.body, index))

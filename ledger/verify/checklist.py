@@ -6,7 +6,8 @@ Then one streaming pass over entries.jsonl, receipts.jsonl and registry.jsonl in
 checkpoints.jsonl one ahead:
 (2) each line is canonical JSON of the entry shape, its log_index is its line number, its
     leaf hash SHA-256(0x00 || line) equals the receipt's (stored at append time), the
-    receipt names this entry and its signature verifies; registry lines are copied exactly;
+    receipt names this entry and its signature verifies, recorded_at does not go back;
+    registry lines are copied exactly;
 (3) the envelope's payload has a shape the ledger accepts, and its signature verifies
     against the submitter's key live at this log index (replaying the registry: a key
     revoked at N signs nothing after N; the genesis entry signs itself);
@@ -76,7 +77,11 @@ class Verified:
 
 def verify_bundle(directory: Path | str, *, trusted_key: str | None = None, against: bytes | None = None,
                   workers: int | None = None) -> Verified:
-    """Run the checklist; return what was verified or raise the first ``VerifyError``."""
+    """Run the checklist; return what was verified or raise the first ``VerifyError``.
+
+    ``workers`` processes verify the signatures (default: one per core, none for small
+    bundles). They are forked, or spawned where that is not safe (another thread running):
+    then a script that calls this needs the usual ``if __name__ == "__main__":`` guard."""
     directory = Path(directory)
     manifest = read_manifest(directory)  # (1)
     trusted = None if trusted_key is None else parse_trusted_key(trusted_key)
@@ -103,6 +108,7 @@ class _Run:
     signatures: SignatureChecks
     replay: Replay = field(default_factory=Replay)
     size: int = 0
+    _recorded_at: str = ""
 
     def __post_init__(self) -> None:
         self.files = {name: Lines(self.directory / name) for name in layout.FILES}
@@ -161,6 +167,10 @@ class _Run:
                                      log_index=index)
         digest = hashlib.sha256(b"\x00" + leaf).digest()
         self._receipt(index, body, envelope, digest)
+        if recorded_at < self._recorded_at:  # the ledger's rule: "as known at T" is a prefix of the log
+            raise VerificationFailed(2, "entry.recorded-at", f"recorded_at {recorded_at} is before the previous "
+                                     f"entry's {self._recorded_at}", log_index=index)
+        self._recorded_at = recorded_at
         registry_entry = is_registry_type(envelope.payload.get("type"))
         if registry_entry and self.files[layout.REGISTRY].next() != line:
             raise VerificationFailed(2, "registry.copy", f"{layout.REGISTRY} does not hold this registry entry",

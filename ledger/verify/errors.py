@@ -13,7 +13,7 @@ from __future__ import annotations
 
 STEPS = {
     1: "parse the manifest and the files",
-    2: "entries: canonical, in log order, leaf hash as appended, receipt signed",
+    2: "entries: canonical, in log order, leaf hash as appended, receipt signed, time not going back",
     3: "envelope signatures against the key live at each log index",
     4: "re-decide every submission with the ledger's rules",
     5: "checkpoints: root at their size, signed by an operator key live at that size",

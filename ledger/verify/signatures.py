@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import multiprocessing
 import struct
+import threading
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -81,6 +82,15 @@ def _serve(connection: Connection) -> None:
         pass
 
 
+def _start_method() -> str:
+    """"fork" while this process has no other thread (instant, nothing to import again - a
+    spawned worker would re-import the program that started it, the whole CLI); otherwise,
+    or where there is no fork, "spawn"."""
+    if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1:
+        return "fork"
+    return "spawn"
+
+
 @dataclass
 class _Worker:
     process: BaseProcess
@@ -91,14 +101,14 @@ class _Worker:
 class SignatureChecks:
     """Collects jobs and verifies them, inline or on ``workers`` processes."""
 
-    def __init__(self, workers: int, chunk: int = 256) -> None:
+    def __init__(self, workers: int, chunk: int = 512) -> None:
         self._chunk = chunk
         self._jobs: list[Job] = []
         self._workers: list[_Worker] = []
         self._turn = 0
         self.failures: list[Failure] = []
         self.verified = 0
-        context = multiprocessing.get_context("spawn")
+        context = multiprocessing.get_context(_start_method())
         for _ in range(workers):
             parent, child = context.Pipe()
             process = context.Process(target=_serve, args=(child,), daemon=True)

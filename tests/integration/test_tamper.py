@@ -32,6 +32,7 @@ from tests.support import claim, commission, make_world, registry
 
 BOUNDED = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 ENTRY_FILES = (layout.ENTRIES, layout.RECEIPTS)
+LATER = "2030-01-01T10:00:00.000000Z"  # recorded_at of a forged entry: after every real one
 
 
 @dataclass(frozen=True)
@@ -255,7 +256,7 @@ def test_a_signature_by_a_key_after_its_revocation_fails_and_earlier_entries_pas
     late = sign(claim(ref, commissioned["trajectory_id"], kvk="87654321", job_start="2024-07-01"), "werkfit", revoked)
     body = entry_body(late.as_dict(), REFUSED, {"rule": "claim.unique-job", "field": "payload.employer_kvk",
                                                 "detail": "forged", "conflicting_claim": None},
-                      "2026-01-01T10:00:00.000000Z")
+                      LATER)
     forged = forge_append(files, body, world.operator_key, key_name, origin)
     found = failure(forged)
     # the first failure is the forged entry itself: every earlier one - the claim signed with
@@ -278,21 +279,24 @@ def test_an_entry_the_rules_refuse_but_recorded_as_accepted_is_reported(tmp_path
     size = files[layout.ENTRIES].count(b"\n")
     double = world.signed("werkfit", claim(ref, commissioned["trajectory_id"], job_start="2024-06-10"))
     world.ledger.close()
-    accepted = entry_body(double, "accepted", None, "2026-01-01T10:00:00.000000Z")
+    accepted = entry_body(double, "accepted", None, LATER)
     found = failure(forge_append(files, accepted, world.operator_key, key_name, origin))
     assert (found.log_index, found.step, found.rule) == (size, 4, "verdict.differs"), str(found)
     wrong_rule = entry_body(double, REFUSED, {"rule": "dates.not-future", "field": "payload.occurred_on",
                                               "detail": "forged", "conflicting_claim": None},
-                            "2026-01-01T10:00:00.000000Z")
+                            LATER)
     found = failure(forge_append(files, wrong_rule, world.operator_key, key_name, origin))
     assert (found.log_index, found.step, found.rule) == (size, 4, "refusal.differs"), str(found)
     right = entry_body(double, REFUSED, {"rule": "claim.unique-job", "field": "payload.employer_kvk",
                                          "detail": "any wording", "conflicting_claim": first["claim_id"]},
-                       "2026-01-01T10:00:00.000000Z")
+                       LATER)
     with tempfile.TemporaryDirectory() as directory:
         for name, data in forge_append(files, right, world.operator_key, key_name, origin).items():
             (Path(directory) / name).write_bytes(data)
         assert verify_bundle(directory, workers=0).tree_size == size + 1
+    backdated = {**right, "recorded_at": "2025-01-01T10:00:00.000000Z"}  # before the entries it follows
+    found = failure(forge_append(files, backdated, world.operator_key, key_name, origin))
+    assert (found.log_index, found.step, found.rule) == (size, 2, "entry.recorded-at"), str(found)
 
 
 def test_a_malformed_line_is_not_a_verification_failure(bundle: Bundle) -> None:

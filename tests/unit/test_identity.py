@@ -63,3 +63,11 @@ def test_kvk_is_eight_digits(kvk: object) -> None:
         validate_kvk(kvk)
     assert err.value.rule == "kvk.format"
     assert validate_kvk("12345678") == "12345678"
+
+
+@pytest.mark.parametrize("value", ["111222333\n", "111222333 ", "\n111222333"])
+def test_no_trailing_or_leading_characters_slip_through(value: str) -> None:
+    with pytest.raises(MalformedSubmission):
+        validate_bsn(value)
+    with pytest.raises(MalformedSubmission):
+        validate_kvk(value[:8] + "\n")

@@ -29,6 +29,8 @@ def test_a_complete_payload_passes_unchanged() -> None:
         ({"claim_id": "not-a-uuid"}, "payload.claim_id", "uuid.format"),
         ({"claim_id": "8C2F8A52-3F8E-4A7E-9D7A-0D6F3B1F8E11"}, "payload.claim_id", "field.canonical"),
         ({"name": "Anja"}, "payload.name", "field.unknown"),
+        ({"claim_id": "8c2f8a52-3f8e-4a7e-9d7a-0d6f3b1f8e11\n"}, "payload.claim_id", "uuid.format"),
+        ({"evidence_sha256": "ab" * 32 + "\n"}, "payload.evidence_sha256", "sha256.format"),
     ],
 )
 def test_bad_fields_are_named_with_their_rule(change: dict, field: str, rule: str) -> None:
