@@ -23,8 +23,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from api.errors import AuthenticationFailed, Forbidden, NotVisible, PayloadTooLarge
-from ledger.application import LedgerBusy
 from ledger.errors import (
+    LedgerBusy,
     AlreadyExists,
     BadSignature,
     DateInconsistent,

@@ -19,7 +19,7 @@ from typing import Any, Iterable, Sequence
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, OperationalError, StoredEvent
 from eventsourcing.utils import Environment
-from sqlalchemy import Engine, event, func, select
+from sqlalchemy import Engine, Select, event, func, select
 
 from ledger.aggregates import REGISTRY_ID, Dossier, Registry, dossier_id
 from ledger.dossier.rules import Context, decide
@@ -33,7 +33,7 @@ from ledger.envelope import (
     sign,
     verify_signature,
 )
-from ledger.errors import IdempotencyConflict, InvalidSubmission, LedgerError, Refusal, UnknownKey, UnknownParty
+from ledger.errors import IdempotencyConflict, InvalidSubmission, LedgerBusy, Refusal, UnknownKey, UnknownParty
 from ledger.identity import client_ref
 from ledger.payloads import is_registry_type, validate_payload
 from ledger.receipt import Receipt, sign_receipt
@@ -47,10 +47,6 @@ from ledger.transparency.service import SignedCheckpoint, TransparencyLog
 
 MAX_ATTEMPTS = 50
 GENESIS_NAMESPACE = uuid.UUID("0b5e1a9c-2f4d-4e6b-8a7c-1d2e3f4a5b6c")
-
-
-class LedgerBusy(LedgerError):
-    rule = "ledger.busy"
 
 
 class Ledger(Application[uuid.UUID]):
@@ -171,16 +167,7 @@ class Ledger(Application[uuid.UUID]):
         """Recorded entries in log order from ``start``: (log_index, entry body), where the
         body is {envelope, verdict, refusal, recorded_at}. Read from the event store itself,
         so a byte changed in a stored event shows up here (and fails verification)."""
-        events_table = self.recorder.events_record_cls.__table__  # type: ignore[attr-defined]
-        query = (
-            select(log_entries.c.log_index, events_table.c.originator_id, events_table.c.originator_version,
-                   events_table.c.topic, events_table.c.state)
-            .join(events_table, (events_table.c.originator_id == log_entries.c.originator_id)
-                  & (events_table.c.originator_version == log_entries.c.originator_version))
-            .where(log_entries.c.log_index >= start)
-            .order_by(log_entries.c.log_index)
-            .limit(limit)
-        )
+        query = self._logged_events().where(log_entries.c.log_index >= start).order_by(log_entries.c.log_index).limit(limit)
         with self.engine.connect() as connection:
             rows = connection.execute(query).all()
         return [(row.log_index, self._entry_of(row)) for row in rows]
@@ -299,14 +286,7 @@ class Ledger(Application[uuid.UUID]):
 
     def _recorded(self, envelope_id: str) -> LogAppend | None:
         """The log entry recorded for an envelope_id, rebuilt from the event store."""
-        events_table = self.recorder.events_record_cls.__table__  # type: ignore[attr-defined]
-        query = (
-            select(log_entries.c.log_index, log_entries.c.leaf_hash, events_table.c.originator_id,
-                   events_table.c.originator_version, events_table.c.topic, events_table.c.state)
-            .join(events_table, (events_table.c.originator_id == log_entries.c.originator_id)
-                  & (events_table.c.originator_version == log_entries.c.originator_version))
-            .where(log_entries.c.envelope_id == envelope_id)
-        )
+        query = self._logged_events().where(log_entries.c.envelope_id == envelope_id)
         with self.engine.connect() as connection:
             row = connection.execute(query).first()
         if row is None:
@@ -314,6 +294,15 @@ class Ledger(Application[uuid.UUID]):
         found = LogAppend(row.originator_id, row.originator_version, self._entry_of(row), REGISTRY_ID, 0)
         found.log_index, found.leaf_hash = row.log_index, bytes(row.leaf_hash)
         return found
+
+    def _logged_events(self) -> Select[Any]:
+        """Log entries joined with the stored events they index (the event is the source of truth)."""
+        events = self.recorder.events_record_cls.__table__  # type: ignore[attr-defined]
+        return select(
+            log_entries.c.log_index, log_entries.c.leaf_hash, events.c.originator_id,
+            events.c.originator_version, events.c.topic, events.c.state,
+        ).join(events, (events.c.originator_id == log_entries.c.originator_id)
+               & (events.c.originator_version == log_entries.c.originator_version))
 
     def _entry_of(self, row: Any) -> dict[str, Any]:
         stored = StoredEvent(row.originator_id, row.originator_version, row.topic, bytes(row.state))

@@ -15,9 +15,9 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Callable
 
-from ledger.application import Ledger, LedgerBusy
+from ledger.application import Ledger
 from ledger.envelope import private_key_pem
-from ledger.errors import InvalidSubmission, LedgerError, Refusal
+from ledger.errors import InvalidSubmission, LedgerBusy, LedgerError, Refusal
 from ledger.log_commands import add_commands as add_log_commands
 from ledger.settings import Settings, SettingsError, create_keys, database_url, load_keys
 from projections.commands import add_commands as add_projection_commands

@@ -71,6 +71,12 @@ class IdempotencyConflict(InvalidSubmission):
     rule = "envelope.id-reused"
 
 
+class LedgerBusy(LedgerError):
+    """Contention did not clear after many retries; nothing was recorded. Try again."""
+
+    rule = "ledger.busy"
+
+
 # --- correctly signed, but against the rules: recorded as a refusal -----------------
 
 
