@@ -7,13 +7,16 @@ can recompute the tree from an export with a few lines of code.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timezone
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ledger.envelope import canonical_bytes
+from ledger.canonical import canonical_bytes
 
 LEDGER_TZ = ZoneInfo("Europe/Amsterdam")
+_RECORDED_AT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:[0-5]\d:[0-5]\d\.\d{6}Z")
 ACCEPTED = "accepted"
 REFUSED = "refused"
 
@@ -33,5 +36,13 @@ def now_utc() -> str:
 
 def recording_date(recorded_at: str) -> date:
     """The day (in the Netherlands) on which an entry was recorded: 'today' for the rules."""
-    moment = datetime.strptime(recorded_at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+    if not _RECORDED_AT.fullmatch(recorded_at):
+        raise ValueError(f"recorded_at {recorded_at!r} is not YYYY-MM-DDTHH:MM:SS.ffffffZ")
+    return _local_date(recorded_at[:13])
+
+
+@lru_cache(maxsize=64)
+def _local_date(utc_hour: str) -> date:
+    """The local date of a UTC hour ('YYYY-MM-DDTHH'): Dutch time is UTC plus whole hours."""
+    moment = datetime.strptime(utc_hour, "%Y-%m-%dT%H").replace(tzinfo=timezone.utc)
     return moment.astimezone(LEDGER_TZ).date()

@@ -13,36 +13,14 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-import rfc8785
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from ledger.canonical import canonical_bytes
 from ledger.errors import BadSignature, MalformedSubmission
 
 ENVELOPE_FIELDS = ("payload", "submitter", "key_id", "signature")
-
-
-def canonical_bytes(value: Any) -> bytes:
-    """RFC 8785 canonical JSON. Floats are refused: the ledger's numbers are integers."""
-    _refuse_floats(value, "payload")
-    try:
-        return rfc8785.dumps(value)
-    except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
-        raise MalformedSubmission(f"cannot canonicalise: {exc}", rule="json.canonical", field="payload") from exc
-
-
-def _refuse_floats(value: Any, path: str) -> None:
-    if isinstance(value, float):
-        raise MalformedSubmission("numbers must be integers", rule="json.integer", field=path)
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise MalformedSubmission("object keys must be strings", rule="json.key", field=path)
-            _refuse_floats(item, f"{path}.{key}")
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            _refuse_floats(item, f"{path}[{i}]")
 
 
 def public_key_bytes(key: Ed25519PublicKey | Ed25519PrivateKey) -> bytes:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from ledger.envelope import b64decode, b64encode, canonical_bytes, key_id_for, public_key_bytes
+from ledger.canonical import canonical_bytes
+from ledger.envelope import b64decode, b64encode, key_id_for, public_key_bytes
 from ledger.errors import BadSignature
 
 
@@ -30,12 +31,21 @@ class Receipt:
         return self.verdict == "accepted"
 
     def body(self) -> dict[str, Any]:
-        data = asdict(self)
-        data.pop("signature")
-        return data
+        """What the signature is over: every field but the signature."""
+        return {
+            "envelope_id": self.envelope_id,
+            "verdict": self.verdict,
+            "refusal": None if self.refusal is None else dict(self.refusal),
+            "recorded_at": self.recorded_at,
+            "log_index": self.log_index,
+            "leaf_hash": self.leaf_hash,
+            "aggregate_id": self.aggregate_id,
+            "aggregate_version": self.aggregate_version,
+            "key_id": self.key_id,
+        }
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {**self.body(), "signature": self.signature}
 
 
 def sign_receipt(receipt: Receipt, key: Ed25519PrivateKey, key_id: str | None = None) -> Receipt:

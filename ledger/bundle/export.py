@@ -24,7 +24,8 @@ from ledger.aggregates import REGISTRY_ID
 from ledger.bundle import layout
 from ledger.checkpoint import verifier_key_string
 from ledger.entry import ACCEPTED, leaf_bytes
-from ledger.envelope import b64decode, canonical_bytes
+from ledger.canonical import canonical_bytes
+from ledger.envelope import b64decode
 from ledger.errors import LedgerError, MalformedSubmission
 from ledger.payloads import is_registry_type
 from ledger.registry.state import OPERATOR

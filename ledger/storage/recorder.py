@@ -12,30 +12,15 @@ from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 from eventsourcing_sqlalchemy.factory import SQLAlchemyFactory
-from eventsourcing_sqlalchemy.recorders import SQLAlchemyApplicationRecorder
+from eventsourcing_sqlalchemy.recorders import SQLAlchemyAggregateRecorder, SQLAlchemyApplicationRecorder
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from ledger.storage.log_append import append_entries
 
 
-class LedgerRecorder(SQLAlchemyApplicationRecorder):
-    def _insert_stored_events(
-        self, session: Session, stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> Sequence[int]:
-        table = self.events_record_cls.__table__
-        self._lock_table(session)  # PostgreSQL: commit order = id order
-        rows = [
-            {"originator_id": e.originator_id, "originator_version": e.originator_version,
-             "topic": e.topic, "state": e.state}
-            for e in stored_events
-        ]
-        ids = list(session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).scalars())
-        self._notify_channel(session)
-        appends = kwargs.get("log_appends")
-        if appends:
-            append_entries(session, self.events_record_cls, appends)
-        return ids
+class CoreSelect(SQLAlchemyAggregateRecorder):
+    """Reads an aggregate's stored events (or snapshots) with one Core SELECT."""
 
     def select_events(
         self,
@@ -56,10 +41,34 @@ class LedgerRecorder(SQLAlchemyApplicationRecorder):
         query = query.order_by(table.c.originator_version.desc() if desc else table.c.originator_version)
         if limit is not None:
             query = query.limit(limit)
-        with self.transaction(commit=False) as session:
-            rows = session.execute(query).all()
+        with self.datastore.engine.connect() as connection:  # no ORM session: a plain read
+            rows = connection.execute(query).all()
         return [StoredEvent(r.originator_id, r.originator_version, r.topic, bytes(r.state)) for r in rows]
 
 
+class LedgerRecorder(CoreSelect, SQLAlchemyApplicationRecorder):
+    def _insert_stored_events(
+        self, session: Session, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int]:
+        table = self.events_record_cls.__table__
+        self._lock_table(session)  # PostgreSQL: commit order = id order
+        rows = [
+            {"originator_id": e.originator_id, "originator_version": e.originator_version,
+             "topic": e.topic, "state": e.state}
+            for e in stored_events
+        ]
+        ids = list(session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).scalars())
+        self._notify_channel(session)
+        appends = kwargs.get("log_appends")
+        if appends:
+            append_entries(session, self.events_record_cls, appends)
+        return ids
+
+
+class SnapshotRecorder(CoreSelect):
+    """The snapshot store: read like the events (inserts are rare: every 50 events)."""
+
+
 class LedgerFactory(SQLAlchemyFactory):
+    aggregate_recorder_class = SnapshotRecorder
     application_recorder_class = LedgerRecorder

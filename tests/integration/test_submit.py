@@ -203,3 +203,30 @@ def test_log_entries_have_no_gaps_after_conflicts(world: World) -> None:
     with world.ledger.engine.connect() as c:
         indexes = list(c.execute(select(log_entries.c.log_index).order_by(log_entries.c.log_index)).scalars())
     assert indexes == list(range(len(indexes)))
+
+
+def test_a_failed_write_leaves_no_trace_in_the_cached_dossier(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Commands decide on the cached aggregate itself (no copy): when the write fails for
+    any reason, the entry it holds must not survive in the cache."""
+    ref = world.ledger.pseudonym("111222333")
+    tid = trajectory(world, ref)
+    first = claim(ref, tid)
+    dossier_before = world.ledger.dossier(ref)
+
+    def broken_save(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(world.ledger, "save", broken_save)
+    with pytest.raises(RuntimeError):
+        world.submit("werkfit", first)
+    with pytest.raises(RuntimeError):  # a batch, which opens its new dossiers up front
+        world.ledger.submit_batch([world.signed("werkfit", first),
+                                   world.signed("gemeente-haarlem", commission(world.ledger.pseudonym("123456782")))])
+    monkeypatch.undo()
+
+    cached = world.ledger.repository.get(dossier_before.id, deepcopy_from_cache=False)
+    assert cached.version == dossier_before.version
+    assert cached.data == dossier_before.data
+    receipt = world.submit("werkfit", first)
+    assert receipt.accepted and receipt.aggregate_version == dossier_before.version + 1
+    assert world.ledger.dossier(ref).data["claims"][first["claim_id"]]

@@ -1,0 +1,33 @@
+"""Receipts: the signed body holds every field but the signature; any change breaks it."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from ledger.envelope import public_key_bytes
+from ledger.errors import BadSignature
+from ledger.receipt import Receipt, sign_receipt, verify_receipt
+
+KEY = Ed25519PrivateKey.generate()
+RECEIPT = Receipt("e1", "refused", {"rule": "claim.double", "field": "payload.job_start"}, "2026-01-01T00:00:00.000000Z",
+                  7, "ab" * 32, "00000000-0000-0000-0000-000000000001", 3)
+
+
+def test_body_is_every_field_but_the_signature() -> None:
+    names = {f.name for f in dataclasses.fields(Receipt)}
+    assert set(RECEIPT.body()) == names - {"signature"}
+    assert set(RECEIPT.as_dict()) == names
+
+
+@pytest.mark.parametrize("field, value", [
+    ("verdict", "accepted"), ("log_index", 8), ("leaf_hash", "cd" * 32), ("recorded_at", "2026-01-01T00:00:00.000001Z"),
+    ("aggregate_version", 4), ("refusal", None),
+])
+def test_a_changed_field_no_longer_verifies(field: str, value: object) -> None:
+    signed = sign_receipt(RECEIPT, KEY)
+    verify_receipt(signed, public_key_bytes(KEY))
+    with pytest.raises(BadSignature):
+        verify_receipt(dataclasses.replace(signed, **{field: value}), public_key_bytes(KEY))
