@@ -8,6 +8,7 @@ The state is plain JSON-able data so snapshots need no custom transcoding.
 from __future__ import annotations
 
 import uuid
+from functools import lru_cache
 from typing import Any
 
 from eventsourcing.domain import Aggregate, event
@@ -20,6 +21,7 @@ NAMESPACE = uuid.UUID("6f1b8a2e-3d4c-5b6a-9e8f-7a6b5c4d3e2f")
 REGISTRY_ID = uuid.uuid5(NAMESPACE, "registry")
 
 
+@lru_cache(maxsize=20_000)
 def dossier_id(client_ref: str) -> uuid.UUID:
     return uuid.uuid5(NAMESPACE, "dossier:" + client_ref)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import random
 import time
 import uuid
+from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -24,13 +25,17 @@ from sqlalchemy import Engine, Select, event, func, select
 from ledger.aggregates import REGISTRY_ID, Dossier, Registry, dossier_id
 from ledger.dossier.rules import Context, decide
 from ledger.entry import ACCEPTED, REFUSED, entry_body, now_utc, recording_date
+from ledger import signature_pool
+from ledger.canonical import canonical_bytes
 from ledger.envelope import (
     Envelope,
+    b64decode,
     b64encode,
     key_id_for,
     parse_envelope,
     public_key_bytes,
     sign,
+    signature_fails,
     verify_signature,
 )
 from ledger.errors import IdempotencyConflict, InvalidSubmission, LedgerBusy, Refusal, UnknownKey, UnknownParty
@@ -137,25 +142,39 @@ class Ledger(Application[uuid.UUID]):
 
     def submit_batch(self, items: Sequence[Any]) -> list[Receipt | InvalidSubmission]:
         """Many envelopes, one result each, in order. Valid ones are recorded in one
-        transaction; any conflict falls back to one at a time (with retries)."""
+        transaction, decided while their signatures are checked on all cores; any
+        conflict falls back to one at a time (with retries)."""
         results: list[Receipt | InvalidSubmission | None] = [None] * len(items)
         checked: list[tuple[int, Envelope]] = []
+        checks: list[signature_pool.Check] = []
         for i, data in enumerate(items):
             try:
-                checked.append((i, self._checked(data)))
+                envelope = self._shape_checked(data)
+                checks.append((self._signing_key(envelope), b64decode(envelope.signature, "signature", 64),
+                               canonical_bytes(envelope.payload)))
+                checked.append((i, envelope))
             except InvalidSubmission as exc:
                 results[i] = exc
+        pending = signature_pool.start(checks)
+        envelopes = [e for _, e in checked]
         try:
-            for (i, _), receipt in zip(checked, self._record_together([e for _, e in checked])):
-                results[i] = receipt
+            prepared = self._prepare(envelopes)  # while the workers check the signatures
+            if not all(pending.result()):
+                self._evict(*prepared.aggregates)
+                prepared = self._prepare([e for e, ok in zip(envelopes, pending.result()) if ok])
+            receipts = iter(self._commit(prepared))
+            for (i, _), ok in zip(checked, pending.result()):
+                results[i] = next(receipts) if ok else signature_fails()
         except (IntegrityError, OperationalError, StaleDecision, _Duplicate):
-            self._evict(REGISTRY_ID, *self._targets([e for _, e in checked]))
+            self._evict(REGISTRY_ID, *self._targets(envelopes))
             self._registry = None
-            for i, envelope in checked:
+            for (i, envelope), ok in zip(checked, pending.result()):
                 try:
-                    results[i] = self._record_with_retry(envelope)
+                    results[i] = self._record_with_retry(envelope) if ok else signature_fails()
                 except InvalidSubmission as exc:
                     results[i] = exc
+        finally:
+            pending.result()  # the workers are free again, whatever happened
         return [r for r in results if r is not None]
 
     def receipt(self, envelope_id: str) -> Receipt | None:
@@ -185,9 +204,14 @@ class Ledger(Application[uuid.UUID]):
 
     def _checked(self, data: Any) -> Envelope:
         """Shape, payload and signature against the submitter's live key - before anything else."""
+        envelope = self._shape_checked(data)
+        verify_signature(envelope, self._signing_key(envelope))
+        return envelope
+
+    @staticmethod
+    def _shape_checked(data: Any) -> Envelope:
         envelope = parse_envelope(data)
         validate_payload(envelope.payload)
-        verify_signature(envelope, self._signing_key(envelope))
         return envelope
 
     def _signing_key(self, envelope: Envelope) -> bytes:
@@ -231,21 +255,23 @@ class Ledger(Application[uuid.UUID]):
         return self._signed_receipt(found)
 
     def _record_together(self, envelopes: Iterable[Envelope]) -> list[Receipt]:
+        return self._commit(self._prepare(list(envelopes)))
+
+    def _prepare(self, envelopes: list[Envelope]) -> _Prepared:
+        """Decide each envelope in order and record its entry on its aggregate, in memory."""
         try:
             registry = self.registry()
             parties, registry_version = registry.state, registry.version
         except AggregateNotFoundError:  # only before the genesis entry
             parties, registry_version = RegistryState(), 0
-        envelopes = list(envelopes)
-        aggregates: dict[uuid.UUID, Dossier | Registry] = self._new_aggregates(envelopes) if len(envelopes) > 1 else {}
-        appends: list[LogAppend] = []
+        prepared = _Prepared(self._new_aggregates(envelopes) if len(envelopes) > 1 else {}, [])
         seen: set[str] = set()
         try:
             for envelope in envelopes:
                 if envelope.envelope_id in seen:
                     raise _Duplicate(envelope.envelope_id)
                 seen.add(envelope.envelope_id)
-                target = self._target(envelope.payload, aggregates)
+                target = self._target(envelope.payload, prepared.aggregates)
                 recorded_at = now_utc()
                 verdict, refusal = ACCEPTED, None
                 try:
@@ -254,15 +280,23 @@ class Ledger(Application[uuid.UUID]):
                     verdict, refusal = REFUSED, exc.as_dict()
                 body = entry_body(envelope.as_dict(), verdict, refusal, recorded_at)
                 target.record(entry=body)
-                appends.append(LogAppend(target.id, target.version, body, REGISTRY_ID, registry_version))
-            self.save(*aggregates.values(), log_appends=appends)
+                prepared.appends.append(LogAppend(target.id, target.version, body, REGISTRY_ID, registry_version))
         except BaseException:
-            self._evict(*aggregates)  # they hold entries that were not saved
+            self._evict(*prepared.aggregates)  # they hold entries that will not be saved
             raise
-        self.transparency.appended(appends)
-        if REGISTRY_ID in aggregates:
+        return prepared
+
+    def _commit(self, prepared: _Prepared) -> list[Receipt]:
+        """Write the prepared entries and their log rows in one transaction."""
+        try:
+            self.save(*prepared.aggregates.values(), log_appends=prepared.appends)
+        except BaseException:
+            self._evict(*prepared.aggregates)  # they hold entries that were not saved
+            raise
+        self.transparency.appended(prepared.appends)
+        if REGISTRY_ID in prepared.aggregates:
             self._registry = None  # re-read: the cached one has not seen the change
-        return [self._signed_receipt(a) for a in appends]
+        return [self._signed_receipt(a) for a in prepared.appends]
 
     def _new_aggregates(self, envelopes: list[Envelope]) -> dict[uuid.UUID, Dossier | Registry]:
         """For a batch: the aggregates its envelopes open (new clients), found with one
@@ -382,6 +416,14 @@ class Ledger(Application[uuid.UUID]):
             registry.state.signing_key(OPERATOR, key_id_for(operator_public))
         except (UnknownParty, InvalidSubmission) as exc:
             raise SettingsError("the configured operator key is not a live operator key of this ledger") from exc
+
+
+@dataclass
+class _Prepared:
+    """A batch decided in memory: the aggregates holding its new entries, and the log rows."""
+
+    aggregates: dict[uuid.UUID, Dossier | Registry]
+    appends: list[LogAppend]
 
 
 class _Duplicate(Exception):

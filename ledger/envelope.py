@@ -108,9 +108,11 @@ def verify_signature(envelope: Envelope, public_key: bytes) -> None:
     try:
         Ed25519PublicKey.from_public_bytes(public_key).verify(signature, canonical_bytes(envelope.payload))
     except InvalidSignature as exc:
-        raise BadSignature(
-            "the signature does not verify against the submitter's key", field="signature"
-        ) from exc
+        raise signature_fails() from exc
+
+
+def signature_fails() -> BadSignature:
+    return BadSignature("the signature does not verify against the submitter's key", field="signature")
 
 
 def load_private_key(raw: bytes) -> Ed25519PrivateKey:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import base64
+import random
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from eventsourcing.application import AggregateNotFoundError
 from sqlalchemy import func, select
 
 from ledger.application import Ledger
@@ -16,6 +18,7 @@ from ledger.errors import BadSignature, IdempotencyConflict, MalformedSubmission
 from ledger.receipt import verify_receipt
 from ledger.settings import SettingsError
 from ledger.storage.tables import log_entries
+from ledger.synthetic.bsn import draw_bsns
 from tests.support import World, claim, commission, make_world, new_id, payload, registry
 
 
@@ -230,3 +233,20 @@ def test_a_failed_write_leaves_no_trace_in_the_cached_dossier(world: World, monk
     receipt = world.submit("werkfit", first)
     assert receipt.accepted and receipt.aggregate_version == dossier_before.version + 1
     assert world.ledger.dossier(ref).data["claims"][first["claim_id"]]
+
+
+def test_a_large_batch_is_checked_on_the_workers_and_bad_signatures_store_nothing(world: World) -> None:
+    refs = [world.ledger.pseudonym(bsn) for bsn in draw_bsns(random.Random(7), 40)]
+    items = [world.signed("gemeente-haarlem", commission(ref)) for ref in refs]
+    bad = {3, 11, len(items) - 1}
+    for i in bad:
+        items[i] = _tamper_signature(items[i])
+    events_before, log_before = stored_count(world.ledger)
+    results = world.ledger.submit_batch(items)
+    assert [i for i, r in enumerate(results) if isinstance(r, BadSignature)] == sorted(bad)
+    assert all(r.accepted for i, r in enumerate(results) if i not in bad)  # type: ignore[union-attr]
+    assert stored_count(world.ledger) == (events_before + 2 * (len(items) - len(bad)), log_before + len(items) - len(bad))
+    for i in bad:  # nothing of theirs: their dossiers were never opened
+        with pytest.raises(AggregateNotFoundError):
+            world.ledger.dossier(refs[i])
+
