@@ -7,8 +7,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import TextClause, bindparam, insert, text
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, TextClause, bindparam, insert, text
 from sqlalchemy_utils.types.uuid import UUIDType
 
 from ledger.entry import leaf_bytes
@@ -52,12 +51,12 @@ def _head(events_table: str) -> TextClause:
     ).bindparams(bindparam("registry_id", type_=UUIDType()))
 
 
-def append_entries(session: Session, events_record_cls: Any, appends: list[LogAppend]) -> None:
+def append_entries(connection: Connection, events_record_cls: Any, appends: list[LogAppend]) -> None:
     """Give each entry the next dense log index. Runs after the events insert, i.e. while
     this transaction holds the write lock (PostgreSQL: LOCK TABLE ... EXCLUSIVE; SQLite:
     the database's single writer lock), so ``max(log_index) + 1`` cannot race."""
     head = _head(events_record_cls.__table__.name)
-    current, last, last_recorded_at = session.execute(head, {"registry_id": appends[0].registry_id}).one()
+    current, last, last_recorded_at = connection.execute(head, {"registry_id": appends[0].registry_id}).one()
     index = 0 if last is None else last + 1
     rows = []
     previous = last_recorded_at
@@ -78,4 +77,4 @@ def append_entries(session: Session, events_record_cls: Any, appends: list[LogAp
         })
         append.log_index, append.leaf_hash = index, digest
         index += 1
-    session.execute(insert(log_entries), rows)
+    connection.execute(insert(log_entries), rows)

@@ -57,11 +57,12 @@ class LedgerRecorder(CoreSelect, SQLAlchemyApplicationRecorder):
              "topic": e.topic, "state": e.state}
             for e in stored_events
         ]
-        ids = list(session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).scalars())
+        connection = session.connection()  # Core statements on the session's connection: no ORM bookkeeping
+        ids = list(connection.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).scalars())
         self._notify_channel(session)
         appends = kwargs.get("log_appends")
         if appends:
-            append_entries(session, self.events_record_cls, appends)
+            append_entries(connection, self.events_record_cls, appends)
         return ids
 
 
