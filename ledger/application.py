@@ -19,7 +19,7 @@ from typing import Any, Iterable, Sequence
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, OperationalError, StoredEvent
-from eventsourcing.utils import Environment
+from eventsourcing.utils import Environment, get_topic
 from sqlalchemy import Engine, Select, event, func, select
 
 from ledger.aggregates import REGISTRY_ID, Dossier, Registry, dossier_id
@@ -51,6 +51,7 @@ from ledger.storage.tables import log_entries
 from ledger.transparency.service import SignedCheckpoint, TransparencyLog
 
 MAX_ATTEMPTS = 50
+_RECORDED_TOPICS = {get_topic(cls): getattr(cls, "class_version", 1) for cls in (Dossier.Recorded, Registry.Recorded)}
 GENESIS_NAMESPACE = uuid.UUID("0b5e1a9c-2f4d-4e6b-8a7c-1d2e3f4a5b6c")
 
 
@@ -372,7 +373,16 @@ class Ledger(Application[uuid.UUID]):
                & (events.c.originator_version == log_entries.c.originator_version))
 
     def _entry_of(self, row: Any) -> dict[str, Any]:
-        stored = StoredEvent(row.originator_id, row.originator_version, row.topic, bytes(row.state))
+        """The entry a stored ``Recorded`` event holds. Decoded straight from its state when
+        the mapper would do no more than decode it (no cipher, no compressor, stored at the
+        event class's current version: nothing to upcast); through the mapper otherwise."""
+        state = bytes(row.state)
+        mapper = self.mapper
+        if row.topic in _RECORDED_TOPICS and mapper.cipher is None and mapper.compressor is None:
+            event_state = mapper.transcoder.decode(state)
+            if "class_version" not in event_state and _RECORDED_TOPICS[row.topic] == 1:
+                return event_state["entry"]  # type: ignore[no-any-return]
+        stored = StoredEvent(row.originator_id, row.originator_version, row.topic, state)
         return self.mapper.to_domain_event(stored).entry  # type: ignore[attr-defined,no-any-return]
 
     def _signed_receipt(self, append: LogAppend) -> Receipt:

@@ -10,9 +10,11 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import StoredEvent
 from sqlalchemy import func, select
 
 from ledger.application import Ledger
+from ledger.canonical import canonical_bytes
 from ledger.envelope import b64encode, public_key_bytes
 from ledger.errors import BadSignature, IdempotencyConflict, MalformedSubmission, RevokedKey, UnknownKey, UnknownParty
 from ledger.receipt import verify_receipt
@@ -250,3 +252,23 @@ def test_a_large_batch_is_checked_on_the_workers_and_bad_signatures_store_nothin
         with pytest.raises(AggregateNotFoundError):
             world.ledger.dossier(refs[i])
 
+
+
+def test_entries_decoded_straight_from_the_stored_state_equal_the_mappers_events(world: World) -> None:
+    ref = world.ledger.pseudonym("111222333")
+    tid = trajectory(world, ref)
+    world.submit("werkfit", claim(ref, tid))
+    world.submit("jobstap", claim(ref, tid))  # a refusal too
+    table = world.ledger.recorder.events_record_cls.__table__  # type: ignore[attr-defined]
+    with world.ledger.engine.connect() as c:
+        rows = c.execute(select(table).where(table.c.topic.like("%Recorded"))).all()
+    by_mapper = {
+        (row.originator_id, row.originator_version): world.ledger.mapper.to_domain_event(  # type: ignore[attr-defined]
+            StoredEvent(row.originator_id, row.originator_version, row.topic, bytes(row.state))).entry
+        for row in rows
+    }
+    assert len(by_mapper) == world.ledger.log_size()
+    for row in rows:
+        assert world.ledger._entry_of(row) == by_mapper[(row.originator_id, row.originator_version)]
+    entries = [body for _, body in world.ledger.entries(0, 1000)]
+    assert sorted(map(canonical_bytes, entries)) == sorted(map(canonical_bytes, by_mapper.values()))
