@@ -10,7 +10,7 @@ process is refused by every process from then on.
 from __future__ import annotations
 
 import time
-from typing import Annotated, Callable, Sequence
+from typing import Annotated, Any, Callable, Sequence
 
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
@@ -22,7 +22,7 @@ from api.errors import Forbidden
 from api.queries import Reader
 from api.settings import ApiSettings
 
-SECURITY = {"security": [{"httpSignature": []}]}
+SECURITY: dict[str, Any] = {"security": [{"httpSignature": []}]}
 
 
 def authenticate(reader: Reader, settings: ApiSettings, method: str, raw_path: str, raw_query: str,

@@ -73,7 +73,7 @@ _UNVERIFIABLE = Kind(422, "unverifiable-envelope", "The envelope's signature can
 _UNAVAILABLE = Kind(503, "unavailable", "The ledger's storage is unavailable; try again", (("Retry-After", "5"),),
                     rule="storage.unavailable")
 
-PROBLEMS: dict[type[BaseException], Kind] = {
+PROBLEMS: dict[type[Exception], Kind] = {
     # not recorded: the envelope cannot be trusted
     MalformedSubmission: Kind(400, "malformed", "The submission is malformed"),
     UnknownParty: _UNVERIFIABLE,

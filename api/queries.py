@@ -118,7 +118,7 @@ class Reader:
 
     def _data(self, client_ref: str) -> dict[str, Any]:
         try:
-            return self.ledger.dossier(client_ref).data  # type: ignore[no-any-return]
+            return self.ledger.dossier(client_ref).data
         except AggregateNotFoundError as exc:
             raise _not_visible("dossier", "clientRef") from exc
 

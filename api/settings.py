@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Any, Mapping
 
 from ledger.settings import Settings, SettingsError
 
@@ -40,7 +40,7 @@ class ApiSettings:
     def from_environ(cls, environ: Mapping[str, str] | None = None, ledger: Settings | None = None) -> "ApiSettings":
         """From the environment; the ledger's own settings too unless ``ledger`` is given."""
         env = os.environ if environ is None else environ
-        optional = {
+        optional: dict[str, Any] = {
             "public_url": env.get("TRAJECTLEDGER_API_PUBLIC_URL"),
             "contact_name": env.get("TRAJECTLEDGER_API_CONTACT_NAME"),
             "contact_email": env.get("TRAJECTLEDGER_API_CONTACT_EMAIL"),

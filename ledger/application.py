@@ -51,7 +51,10 @@ from ledger.storage.tables import log_entries
 from ledger.transparency.service import SignedCheckpoint, TransparencyLog
 
 MAX_ATTEMPTS = 50
-_RECORDED_TOPICS = {get_topic(cls): getattr(cls, "class_version", 1) for cls in (Dossier.Recorded, Registry.Recorded)}
+_RECORDED_TOPICS = {  # the classes the @event decorators made
+    get_topic(cls): getattr(cls, "class_version", 1)
+    for cls in (Dossier.Recorded, Registry.Recorded)  # type: ignore[attr-defined]
+}
 GENESIS_NAMESPACE = uuid.UUID("0b5e1a9c-2f4d-4e6b-8a7c-1d2e3f4a5b6c")
 
 
@@ -68,7 +71,8 @@ class Ledger(Application[uuid.UUID]):
         self._registry: Registry | None = None
         self._operator_key_id = key_id_for(public_key_bytes(settings.operator_key))
         self.transparency = TransparencyLog(self.engine, settings.operator_key, settings.log_origin,
-                                            **settings.checkpoint_policy())
+                                            every_entries=settings.checkpoint_every_entries,
+                                            every_seconds=settings.checkpoint_every_seconds)
         self.initialise()
 
     # --- composition -------------------------------------------------------------
@@ -78,7 +82,7 @@ class Ledger(Application[uuid.UUID]):
         values = {"IS_SNAPSHOTTING_ENABLED": "y", **dict(env or {})}
         return Environment(name, values)
 
-    def construct_factory(self, env: Environment) -> LedgerFactory:
+    def construct_factory(self, env: Environment) -> LedgerFactory:  # type: ignore[override]
         return LedgerFactory(env)
 
     def close(self) -> None:

@@ -41,7 +41,7 @@ def _plain(value: Any) -> bool:
     if kind is str or kind is bool or value is None:
         return True
     if kind is int:
-        return -SAFE <= value <= SAFE
+        return bool(-SAFE <= value <= SAFE)
     if kind is dict:
         for key, item in value.items():
             if type(key) is not str or (type(item) is not str and not _plain(item)):
@@ -85,7 +85,7 @@ def _not_json(value: Any) -> Any:
 _ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False,
                             check_circular=False)
 # the C encoder behind JSONEncoder.encode, made once rather than on every call (as encode does)
-_C_ENCODER = None if json.encoder.c_make_encoder is None else json.encoder.c_make_encoder(
+_C_ENCODER = None if json.encoder.c_make_encoder is None else json.encoder.c_make_encoder(  # type: ignore[attr-defined]
     None, _not_json, json.encoder.encode_basestring, None, ":", ",", True, False, False)
 
 

@@ -56,7 +56,7 @@ def _is_line(text: object) -> bool:
 
 def _is_key_name(name: object) -> bool:
     """signed-note: non-empty, no Unicode spaces, no plus."""
-    return _is_line(name) and "+" not in name and not any(ch.isspace() for ch in name)
+    return isinstance(name, str) and _is_line(name) and "+" not in name and not any(ch.isspace() for ch in name)
 
 
 def _b64decode(text: str, error: type[CheckpointError], what: str) -> bytes:
@@ -190,11 +190,11 @@ def open_note(note: bytes, verifier_keys: Sequence[str]) -> bytes:
     text, signatures = _split_note(note)
     verified = False
     for name, blob in signatures:
-        public_key = trusted.get((name, blob[:4]))
-        if public_key is None:
+        trusted_key = trusted.get((name, blob[:4]))
+        if trusted_key is None:
             continue
         try:
-            Ed25519PublicKey.from_public_bytes(public_key).verify(blob[4:], text)
+            Ed25519PublicKey.from_public_bytes(trusted_key).verify(blob[4:], text)
         except InvalidSignature as exc:
             raise CheckpointSignatureError(f"signature by trusted key {name!r} is invalid") from exc
         verified = True

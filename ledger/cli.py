@@ -101,17 +101,17 @@ def print_status(ledger: Ledger) -> None:
     for party_id, party in sorted(registry.parties.items()):
         live = [k for k, v in party["keys"].items() if not v["revoked"]]
         print(f"  {party_id:<24} {party['role']:<9} keys: {', '.join(live)}")
-    counts: Counter[str] = Counter()
+    counts: Counter[tuple[str, str]] = Counter()
     start = 0
     while True:
         chunk = ledger.entries(start, 5000)
         if not chunk:
             break
         for _, entry in chunk:
-            counts[(entry["envelope"]["payload"]["type"], entry["verdict"])] += 1  # type: ignore[index]
+            counts[(entry["envelope"]["payload"]["type"], entry["verdict"])] += 1
         start = chunk[-1][0] + 1
     print("entries by type and verdict:")
-    for (kind, verdict), count in sorted(counts.items()):  # type: ignore[misc]
+    for (kind, verdict), count in sorted(counts.items()):
         print(f"  {kind:<24} {verdict:<9} {count:>8}")
 
 

@@ -308,7 +308,9 @@ class LedgerClient:
         return self.get(f"/dossiers/{client_ref}/trajectories/{trajectory_id}")
 
     def claims(self, client_ref: str, status: str | None = None) -> list[dict[str, Any]]:
-        return list(self.pages(f"/dossiers/{client_ref}/claims", **({"status": status} if status else {})))
+        if status is None:
+            return list(self.pages(f"/dossiers/{client_ref}/claims"))
+        return list(self.pages(f"/dossiers/{client_ref}/claims", status=status))
 
     def benefits(self, client_ref: str) -> list[dict[str, Any]]:
         return list(self.pages(f"/dossiers/{client_ref}/benefits"))

@@ -43,9 +43,6 @@ class Settings:
     checkpoint_every_entries: int = 1000
     checkpoint_every_seconds: float = 60.0
 
-    def checkpoint_policy(self) -> dict[str, float]:
-        return {"every_entries": self.checkpoint_every_entries, "every_seconds": self.checkpoint_every_seconds}
-
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> "Settings":
         env = os.environ if environ is None else environ

@@ -41,7 +41,7 @@ class CoreSelect(SQLAlchemyAggregateRecorder):
         query = query.order_by(table.c.originator_version.desc() if desc else table.c.originator_version)
         if limit is not None:
             query = query.limit(limit)
-        with self.datastore.engine.connect() as connection:  # no ORM session: a plain read
+        with self.datastore.engine.connect() as connection:  # type: ignore[union-attr]  # no ORM session
             rows = connection.execute(query).all()
         return [StoredEvent(r.originator_id, r.originator_version, r.topic, bytes(r.state)) for r in rows]
 
