@@ -1,18 +1,22 @@
 """Projection benchmark: a full rebuild of every read model (entries per second), then
 every built-in definition over every trajectory once the read models are current.
 
-    python bench/replay.py [--clients 1000] [--trajectories 100000] [--seed 1]
+    python bench/replay.py [--clients 1000] [--trajectories 100000] [--seed 1] [--repeat 3]
 
 Part 1 records a seeded synthetic history (``ledger.synthetic``) in a real ledger on
-SQLite, then rebuilds the read models from it: once from the ledger itself (reading and
-decoding its stored events included) and once from the same entries held in memory (the
-projection's own cost).
+SQLite, then rebuilds the read models from it (in batches of 2,000 entries): from the
+ledger itself (reading and decoding its stored events included), then reading and
+decoding alone (the ledger's share, with the garbage collector paused as the rebuild
+pauses it), then from the same entries held in memory (the projection's own cost).
+Every rebuild starts from empty tables.
 Part 2 writes ``--trajectories`` synthetic dossiers straight into the read-model tables
 (built with the ledger's own ``evolve``, without entries, which would take far longer to
 record), then times judging all five definitions for every trajectory from the stored
 facts (the target: 100,000 trajectories in under 2 s), and, for comparison, from the
 stored dossiers (the path plugin definitions take).
-Peak memory is measured with tracemalloc in a separate, untimed run of the same work.
+Each time is the median of ``--repeat`` runs in one process, wall and CPU (the machine may
+be shared: CPU time shows what the work itself costs). Peak memory is measured with
+tracemalloc in a separate, untimed run of the same work.
 Prints figures; it is not a timed test.
 """
 
@@ -21,6 +25,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import statistics
 import sys
 import tempfile
 import time
@@ -41,7 +46,7 @@ from ledger.dossier.state import DossierState, evolve
 from ledger.settings import Settings
 from ledger.storage.migrate import upgrade
 from projections.definitions import BUILTIN
-from projections.evaluation import evaluate
+from projections.evaluation import collector_paused, evaluate
 from projections.read_models import ReadModels, write_dossiers
 from projections.source import ListSource, iter_entries
 
@@ -58,18 +63,21 @@ def peak_mib(work: Callable[[], Any]) -> float:
         tracemalloc.stop()
 
 
-def timed(work: Callable[[], Any]) -> tuple[float, Any]:
-    start = time.perf_counter()
-    result = work()
-    return time.perf_counter() - start, result
+def cpu_timed(work: Callable[[], Any], repeat: int) -> tuple[float, float, Any]:
+    """(median wall seconds, median CPU seconds of this process, the last run's result)
+    over ``repeat`` runs; a run's result is dropped before the next run starts."""
+    walls, cpus = [], []
+    for _ in range(repeat):
+        result = None
+        start, cpu = time.perf_counter(), time.process_time()
+        result = work()
+        walls.append(time.perf_counter() - start)
+        cpus.append(time.process_time() - cpu)
+    return statistics.median(walls), statistics.median(cpus), result
 
 
-def cpu_timed(work: Callable[[], Any]) -> tuple[float, float, Any]:
-    """(wall seconds, CPU seconds of this process, result): on a shared machine the CPU
-    time shows what the work itself costs."""
-    start, cpu = time.perf_counter(), time.process_time()
-    result = work()
-    return time.perf_counter() - start, time.process_time() - cpu, result
+def rate(size: int, seconds: float, cpu: float) -> str:
+    return f"{size / seconds:>9,.0f} entries/s ({cpu:.2f} s CPU = {size / cpu:,.0f} entries per CPU second)"
 
 
 # --- part 1: rebuild from a recorded history ----------------------------------------------
@@ -90,22 +98,27 @@ def recorded_ledger(folder: str, clients: int, seed: int) -> Ledger:
     return ledger
 
 
-def part_rebuild(clients: int, seed: int) -> None:
+def read_entries(ledger: Ledger) -> list[tuple[int, dict[str, Any]]]:
+    with collector_paused():
+        return list(iter_entries(ledger, 0, 2000))
+
+
+def part_rebuild(clients: int, seed: int, repeat: int) -> None:
     with tempfile.TemporaryDirectory() as folder:
         print(f"recording a synthetic history of {clients} clients ...", flush=True)
         ledger = recorded_ledger(folder, clients, seed)
         size = ledger.log_size()
         models = ReadModels(ledger.engine, batch_size=2000)
-        seconds, cpu, applied = cpu_timed(lambda: models.rebuild(ledger))
+        seconds, cpu, applied = cpu_timed(lambda: models.rebuild(ledger), repeat)
         assert applied == size
-        print(f"rebuild from the ledger:    {size:>9,} entries in {seconds:6.2f} s = {size / seconds:>9,.0f} entries/s"
-              f" ({cpu:.2f} s CPU)")
-        read_seconds, entries = timed(lambda: list(iter_entries(ledger, 0, 2000)))
-        print(f"  of which reading entries: {read_seconds:6.2f} s ({size / read_seconds:,.0f} entries/s)")
+        print(f"rebuild from the ledger:    {size:>9,} entries in {seconds:6.2f} s = {rate(size, seconds, cpu)}")
+        seconds, cpu, entries = cpu_timed(lambda: read_entries(ledger), repeat)
+        assert len(entries) == size
+        print(f"  of which reading entries: {size:>9,} entries in {seconds:6.2f} s = {rate(size, seconds, cpu)}")
         memory = ListSource([body for _, body in entries])
-        seconds, cpu, _ = cpu_timed(lambda: models.rebuild(memory))
-        print(f"rebuild from memory:        {size:>9,} entries in {seconds:6.2f} s = {size / seconds:>9,.0f} entries/s"
-              f" ({cpu:.2f} s CPU)")
+        seconds, cpu, applied = cpu_timed(lambda: models.rebuild(memory), repeat)
+        assert applied == size
+        print(f"rebuild from memory:        {size:>9,} entries in {seconds:6.2f} s = {rate(size, seconds, cpu)}")
         print(f"  peak traced memory (rebuild from the ledger): {peak_mib(lambda: models.rebuild(ledger)):,.1f} MiB")
         ledger.close()
 
@@ -172,7 +185,7 @@ def synthetic_dossiers(trajectories: int, seed: int) -> Iterator[tuple[str, Doss
         yield ref, state
 
 
-def part_evaluate(trajectories: int, seed: int) -> None:
+def part_evaluate(trajectories: int, seed: int, repeat: int) -> None:
     with tempfile.TemporaryDirectory() as folder:
         engine = create_engine(f"sqlite:///{folder}/read-models.sqlite3")
         upgrade(engine)
@@ -188,14 +201,14 @@ def part_evaluate(trajectories: int, seed: int) -> None:
         verdicts = trajectories * len(BUILTIN)
         print(f"evaluate {trajectories:,} trajectories x {len(BUILTIN)} definitions = {verdicts:,} verdicts")
 
-        seconds, cpu, results = cpu_timed(lambda: models.evaluate(BUILTIN, PEILDATUM))
+        seconds, cpu, results = cpu_timed(lambda: models.evaluate(BUILTIN, PEILDATUM), repeat)
         assert len(results) == trajectories
         print(f"  from the stored facts:       {seconds:6.2f} s wall, {cpu:5.2f} s CPU "
               f"({verdicts / seconds:,.0f} verdicts/s; target: 100,000 trajectories < 2 s)")
         del results
         print(f"    peak traced memory: {peak_mib(lambda: models.evaluate(BUILTIN, PEILDATUM)):,.1f} MiB")
 
-        seconds, cpu, results = cpu_timed(lambda: evaluate(models.dossiers(), BUILTIN, PEILDATUM))
+        seconds, cpu, results = cpu_timed(lambda: evaluate(models.dossiers(), BUILTIN, PEILDATUM), repeat)
         assert len(results) == trajectories
         print(f"  from the dossiers (plugins): {seconds:6.2f} s wall, {cpu:5.2f} s CPU "
               f"({verdicts / seconds:,.0f} verdicts/s)")
@@ -218,7 +231,10 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=1000, help="synthetic clients for the rebuild (0: skip it)")
     parser.add_argument("--trajectories", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--repeat", type=int, default=3, help="runs per timing (the median is shown)")
     args = parser.parse_args()
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
     print(f"reference loop: {reference_loop():.2f} s CPU (about 0.4 s on an unloaded laptop core)")
     try:
         import ledger.synthetic  # noqa: F401
@@ -226,8 +242,8 @@ def main() -> int:
         print("ledger.synthetic is not available: skipping the rebuild from a recorded history")
     else:
         if args.clients:
-            part_rebuild(args.clients, args.seed)
-    part_evaluate(args.trajectories, args.seed)
+            part_rebuild(args.clients, args.seed, args.repeat)
+    part_evaluate(args.trajectories, args.seed, args.repeat)
     try:
         import resource
     except ImportError:  # not on every platform

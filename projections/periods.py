@@ -1,15 +1,21 @@
 """Calendar arithmetic on ISO dates (``YYYY-MM-DD`` strings compare in date order).
 
 Definitions work on the dossier's ISO date strings directly: comparing strings is
-exact for this format and much cheaper than parsing every date.
+exact for this format and much cheaper than parsing every date. The functions that parse
+are pure and meet the same few thousand days again and again (every rewrite of the read
+models recomputes every trajectory's facts and flags), so they remember their answers.
 """
 
 from __future__ import annotations
 
 import calendar
 from datetime import date, timedelta
+from functools import lru_cache
+
+DAYS_REMEMBERED = 1 << 14  # days (and month offsets) per function: some 45 years of days
 
 
+@lru_cache(maxsize=DAYS_REMEMBERED)
 def add_months(day: str, months: int) -> str:
     """The same day ``months`` later, clamped to the month's last day (08-31 + 6 = 02-28)."""
     d = date.fromisoformat(day)
@@ -19,10 +25,12 @@ def add_months(day: str, months: int) -> str:
     return date(year, month + 1, min(d.day, last)).isoformat()
 
 
+@lru_cache(maxsize=DAYS_REMEMBERED)
 def next_day(day: str) -> str:
     return (date.fromisoformat(day) + timedelta(days=1)).isoformat()
 
 
+@lru_cache(maxsize=DAYS_REMEMBERED)
 def previous_day(day: str) -> str:
     return (date.fromisoformat(day) - timedelta(days=1)).isoformat()
 

@@ -5,7 +5,9 @@ batch's last log index (``UPDATE ... WHERE last_log_index = <read>``), then rewr
 rows of every client the batch changed. A second runner working on the same batch finds
 the cursor moved, rolls back and carries on from the new position; a crash loses the
 whole batch or nothing. This works the same on SQLite (one writer) and PostgreSQL (the
-row lock on the cursor), in one process or many.
+row lock on the cursor), in one process or many. Between its batches a runner keeps the
+dossiers it wrote (``kept_dossiers``) instead of reading them back, for as long as the
+cursor shows that no one else wrote since.
 
 The runner takes an ``Engine`` (``Ledger.engine``) and opens nothing at import time.
 """
@@ -16,7 +18,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select, update
 
 from ledger.dossier.state import DossierState
 from ledger.entry import ACCEPTED
@@ -24,8 +26,17 @@ from projections.definitions.base import Definition
 from projections.definitions.facts import FACTS_VERSION
 from projections.definitions.registry import DefinitionRegistry
 from projections.errors import ProjectionError
-from projections.evaluation import Orders, Step, TrajectoryResult, collector_paused, evaluate, judge_all
+from projections.evaluation import (
+    Orders,
+    Step,
+    TrajectoryResult,
+    collector_paused,
+    decide_all,
+    evaluate,
+    judge_all,
+)
 from projections.history import apply_entry, dossier_payload
+from projections.kept_dossiers import KEPT_DOSSIERS, KeptDossiers
 from projections.rows import (
     FACT_COLUMNS,
     benefit_rows,
@@ -55,6 +66,14 @@ from projections.tables import (
 CURSOR = "read-models"
 IN_CHUNK = 500  # bound parameters per IN (...) list
 
+_PER_CLIENT_TABLES = (projection_dossiers, *PER_CLIENT)
+_DELETE_CLIENTS = tuple(
+    delete(table).where(table.c.client_ref.in_(bindparam("clients", expanding=True))) for table in _PER_CLIENT_TABLES
+)
+_SELECT_DOSSIERS = select(projection_dossiers.c.client_ref, projection_dossiers.c.state).where(
+    projection_dossiers.c.client_ref.in_(bindparam("clients", expanding=True))
+)
+
 
 class _LostRace(Exception):
     """Another runner moved the cursor first; this batch is rolled back."""
@@ -66,9 +85,10 @@ def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
 
 
 class ReadModels:
-    def __init__(self, engine: Engine, batch_size: int = 2000) -> None:
+    def __init__(self, engine: Engine, batch_size: int = 2000, kept_dossiers: int = KEPT_DOSSIERS) -> None:
         self.engine = engine
         self.batch_size = batch_size
+        self.kept_dossiers = kept_dossiers
 
     # --- position -------------------------------------------------------------------
 
@@ -87,17 +107,22 @@ class ReadModels:
     def catch_up(self, source: EntrySource) -> int:
         """Apply every entry the source has beyond the cursor; return how many this call applied."""
         applied = 0
+        written = KeptDossiers(self.kept_dossiers)
         while True:
-            last = self.last_applied()
-            page = checked_page(source.entries(last + 1, self.batch_size), last + 1)
-            if not page:
-                return applied
-            if self.apply(page, last):
-                applied += len(page)
+            with collector_paused():  # a page's entries all live until it is written (see there)
+                last = self.last_applied()
+                page = checked_page(source.entries(last + 1, self.batch_size), last + 1)
+                if not page:
+                    return applied
+                if self.apply(page, last, written):
+                    applied += len(page)
 
-    def apply(self, page: Sequence[Entry], last: int) -> bool:
+    def apply(self, page: Sequence[Entry], last: int, written: KeptDossiers | None = None) -> bool:
         """Apply one page that follows ``last``, in one transaction (see the module note).
-        False, with nothing written, when another runner has moved the cursor from ``last``."""
+        False, with nothing written, when another runner has moved the cursor from ``last``.
+        ``written``: the dossiers this runner kept from its previous batches, if any."""
+        if written is None:
+            written = KeptDossiers(0)
         try:
             with self.engine.begin() as connection:
                 moved = connection.execute(
@@ -107,14 +132,19 @@ class ReadModels:
                 )
                 if moved.rowcount != 1:
                     raise _LostRace()
-                self._write(connection, page)
+                touched = _touched(page)
+                states = written.take(last, touched)
+                states.update(_load(connection, [client for client in touched if client not in states]))
+                self._write(connection, page, states)
         except _LostRace:
             return False
+        written.put(page[-1][0], states)
         return True
 
-    def _write(self, connection: Connection, page: Sequence[Entry]) -> None:
-        touched = list(dict.fromkeys(p["client_ref"] for _, body in page if (p := dossier_payload(body)) is not None))
-        states = _load(connection, touched)
+    def _write(self, connection: Connection, page: Sequence[Entry], states: dict[str, DossierState]) -> None:
+        """Apply the page to ``states`` (the stored dossiers of the clients it concerns; none
+        for a new client) and write the rows of every client it changed."""
+        stored = set(states)  # the clients with rows already; the others have none
         changed: dict[str, int] = {}
         refusals = []
         for log_index, body in page:
@@ -123,7 +153,7 @@ class ReadModels:
                 refusals.append(refusal_row(log_index, body))
             elif client is not None:  # registry entries change no dossier
                 changed[client] = log_index
-        _replace_clients(connection, {c: states[c] for c in changed}, changed)
+        _replace_clients(connection, {c: states[c] for c in changed}, changed, [c for c in changed if c in stored])
         if refusals:
             connection.execute(insert(projection_refusals), refusals)
 
@@ -178,10 +208,11 @@ class ReadModels:
     def _evaluate_facts(self, orders: Orders, peildatum: date) -> Iterator[TrajectoryResult]:
         c = projection_facts.c
         n = len(FACT_COLUMNS)  # the facts first (trajectory_id, provider, start, ...), then the rest
+        p = peildatum.isoformat()
         query = (
             select(*(c[name] for name in FACT_COLUMNS), c.client_ref, c.funder, c.contract, c.definition,
                    c.fee_cents, c.base_fee_cents)
-            .where(c.start <= peildatum.isoformat())
+            .where(c.start <= p)
             .order_by(c.client_ref, c.seq)
         )
         plans: dict[str, tuple[list[Step], bool]] = {}
@@ -193,33 +224,38 @@ class ReadModels:
                 plan = plans.get(definition)
                 if plan is None:
                     plan = plans[definition] = (orders(definition), orders.needs_dossier(definition))
-                dossier = None
                 if plan[1]:
                     if loaded[0] != client:
                         loaded = (client, self.dossier(client))
-                    dossier = loaded[1]
+                    verdicts = judge_all(loaded[1], facts.trajectory_id, peildatum, plan[0], facts)
+                else:
+                    verdicts = decide_all(facts, p, plan[0])
                 yield TrajectoryResult(facts.trajectory_id, client, funder, facts.provider, facts.start, contract,
-                                       definition, fee, base_fee,
-                                       judge_all(dossier, facts.trajectory_id, peildatum, plan[0], facts))
+                                       definition, fee, base_fee, verdicts)
+
+
+def _touched(page: Sequence[Entry]) -> list[str]:
+    """The clients whose dossiers the page concerns, in order of first mention."""
+    return list(dict.fromkeys(p["client_ref"] for _, body in page if (p := dossier_payload(body)) is not None))
 
 
 def _load(connection: Connection, clients: Sequence[str]) -> dict[str, DossierState]:
     states: dict[str, DossierState] = {}
     for chunk in _chunks(clients):
-        query = select(projection_dossiers.c.client_ref, projection_dossiers.c.state).where(
-            projection_dossiers.c.client_ref.in_(chunk)
-        )
-        for client, state in connection.execute(query):
+        for client, state in connection.execute(_SELECT_DOSSIERS, {"clients": chunk}):
             states[client] = dossier_from_json(state)
     return states
 
 
-def _replace_clients(connection: Connection, states: dict[str, DossierState], last_index: dict[str, int]) -> None:
-    clients = list(states)
-    for chunk in _chunks(clients):
-        for table in (projection_dossiers, *PER_CLIENT):
-            connection.execute(delete(table).where(table.c.client_ref.in_(chunk)))
-    rows: dict[Any, list[dict[str, Any]]] = {table: [] for table in (projection_dossiers, *PER_CLIENT)}
+def _replace_clients(
+    connection: Connection, states: dict[str, DossierState], last_index: dict[str, int], stored: Sequence[str]
+) -> None:
+    """Write the rows of ``states``, first deleting those of the ``stored`` clients (the
+    others have no rows: a client's rows are only ever written together with its dossier)."""
+    for chunk in _chunks(stored):
+        for statement in _DELETE_CLIENTS:
+            connection.execute(statement, {"clients": chunk})
+    rows: dict[Any, list[dict[str, Any]]] = {table: [] for table in _PER_CLIENT_TABLES}
     for client, dossier in states.items():
         rows[projection_dossiers].append(
             {"client_ref": client, "state": dossier_json(dossier), "last_log_index": last_index[client]}
@@ -238,4 +274,4 @@ def write_dossiers(engine: Engine, dossiers: Iterable[tuple[str, DossierState]],
     """Write dossiers' rows directly, without entries (for benchmarks at scale only)."""
     with engine.begin() as connection:
         states = dict(dossiers)
-        _replace_clients(connection, states, {client: last_log_index for client in states})
+        _replace_clients(connection, states, {client: last_log_index for client in states}, list(states))

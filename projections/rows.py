@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 from datetime import date
 from typing import Any
 
@@ -19,8 +18,12 @@ def _date(text: str | None) -> date | None:
 
 
 def dossier_json(dossier: DossierState) -> str:
-    """Compact JSON in the dossier's own order (log order), which json.loads keeps."""
-    return json.dumps(asdict(dossier), separators=(",", ":"))
+    """Compact JSON in the dossier's own order (log order), which json.loads keeps.
+    The state is plain JSON data already, so it is encoded as it is (no deep copy)."""
+    return json.dumps(
+        {"trajectories": dossier.trajectories, "claims": dossier.claims, "benefits": dossier.benefits},
+        separators=(",", ":"),
+    )
 
 
 def dossier_from_json(text: str) -> DossierState:

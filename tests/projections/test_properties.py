@@ -53,11 +53,14 @@ def held(states: dict[str, Any]) -> dict[str, Any]:
 
 
 @settings(max_examples=40, deadline=None)
-@given(data=st.data(), steps=st.integers(1, 45), batch_size=st.integers(1, 8))
-def test_incremental_projection_equals_a_full_rebuild(data: st.DataObject, steps: int, batch_size: int) -> None:
+@given(data=st.data(), steps=st.integers(1, 45), batch_size=st.integers(1, 8),
+       kept_dossiers=st.sampled_from([0, 1, 10_000]))
+def test_incremental_projection_equals_a_full_rebuild(
+    data: st.DataObject, steps: int, batch_size: int, kept_dossiers: int
+) -> None:
     sim = Simulation()
     with fresh_engine() as incremental, fresh_engine() as rebuilt:
-        models = ReadModels(incremental, batch_size=batch_size)
+        models = ReadModels(incremental, batch_size=batch_size, kept_dossiers=kept_dossiers)
         for _ in range(steps):
             sim.step(data)
             if data.draw(st.booleans(), label="catch up now"):

@@ -187,3 +187,49 @@ def test_facts_of_another_version_are_not_trusted(world: World) -> None:
     with world.ledger.engine.begin() as connection:
         connection.execute(update(projection_facts).values(facts_version="0", regular_job_start="1999-01-01"))
     assert models.evaluate(BUILTIN, date(2025, 6, 1)) == expected  # judged from the dossiers instead
+
+
+def a_busy_client(world: World) -> Client:
+    """One client with many entries, so that every small batch changes the same dossier."""
+    client = story(world)
+    trajectory_id = next(iter(client.dossier().trajectories))
+    for k, on in enumerate(("2024-02-01", "2024-03-01", "2024-04-01", "2024-05-01")):
+        client.activity(trajectory_id, 29 + k, on)
+        client.assess(trajectory_id, 3 + k % 3, on)
+    client.benefit("2024-06-01")
+    return client
+
+
+def test_a_runner_drops_the_dossiers_it_kept_when_another_runner_came_between(world: World) -> None:
+    """After each of its batches another runner applies the next one: the dossiers the
+    first kept are then out of date, and using them would write wrong rows."""
+    client = a_busy_client(world)
+    size = world.ledger.log_size()
+    other = ReadModels(world.ledger.engine, batch_size=2)
+
+    class Interrupted(ReadModels):
+        def last_applied(self) -> int:
+            last = super().last_applied()
+            if 0 <= last < size - 1:
+                assert other.apply(world.ledger.entries(last + 1, 2), last)
+            return super().last_applied()
+
+    interrupted = Interrupted(world.ledger.engine, batch_size=3)
+    interrupted.catch_up(world.ledger)
+    assert interrupted.last_applied() == size - 1
+    mixed = snapshot(world.ledger.engine)
+    ReadModels(world.ledger.engine).rebuild(world.ledger)
+    assert snapshot(world.ledger.engine) == mixed
+    assert interrupted.dossier(client.ref) == client.dossier()
+
+
+@pytest.mark.parametrize("kept_dossiers", [0, 1, 10_000])
+def test_keeping_dossiers_between_batches_changes_nothing_written(world: World, kept_dossiers: int) -> None:
+    a_busy_client(world)
+    second = Client.named(world, "second")
+    trajectory_id = second.commission("2024-01-01", "2024-12-31", funder=UWV, provider=JOBSTAP)
+    second.intake(trajectory_id, 1, "2024-01-05", provider=JOBSTAP)
+    ReadModels(world.ledger.engine, batch_size=1, kept_dossiers=0).rebuild(world.ledger)
+    one_by_one = snapshot(world.ledger.engine)
+    assert ReadModels(world.ledger.engine, batch_size=4, kept_dossiers=kept_dossiers).rebuild(world.ledger)
+    assert snapshot(world.ledger.engine) == one_by_one
