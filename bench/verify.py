@@ -107,12 +107,14 @@ def _bsn(n: int) -> str:
     raise ValueError(n)
 
 
-def build(directory: Path, name: str, workload: Any, entries: int, small: int) -> tuple[Path, Path]:
-    """Bundles of about ``small`` and ``entries`` entries of a workload (reused when present)."""
-    big, little = directory / f"{name}-{entries}", directory / f"{name}-{small}"
-    if (big / "manifest.json").exists() and (little / "manifest.json").exists():
-        return little, big
-    for path in (big, little):
+def build(directory: Path, name: str, workload: Any, entries: int, small: int) -> list[Path]:
+    """Bundles of about ``small`` and ``entries`` entries of a workload - one bundle when the
+    two are equal (or ``small`` is larger) - reused when present."""
+    sizes = sorted({min(small, entries), entries})
+    bundles = [directory / f"{name}-{size}" for size in sizes]
+    if all((bundle / "manifest.json").exists() for bundle in bundles):
+        return bundles
+    for path in bundles:
         if path.exists():
             raise SystemExit(f"{path} exists without a manifest: remove it first")
     database = directory / f"{name}-{entries}.sqlite3"
@@ -127,17 +129,20 @@ def build(directory: Path, name: str, workload: Any, entries: int, small: int) -
             ledger.submit_batch(batch)
             batch.clear()
             size = ledger.log_size()
-            if size >= small and not little.exists():
-                export_bundle(ledger, little)
             if size >= entries:
                 break
+            for bundle_size, bundle in zip(sizes, bundles):
+                if size >= bundle_size and not bundle.exists():
+                    export_bundle(ledger, bundle)
             if size % 20_000 < 500:
                 print(f"  {name}: {size:,} entries ({size / (time.perf_counter() - start):,.0f}/s)", flush=True)
     if batch and size < entries:
         ledger.submit_batch(batch)
-    export_bundle(ledger, big)
+    for bundle in bundles:  # the full one, and a smaller one the workload did not reach
+        if not bundle.exists():
+            export_bundle(ledger, bundle)
     ledger.close()
-    return little, big
+    return bundles
 
 
 def verify_in_child(bundle: Path, workers: int) -> dict[str, float]:

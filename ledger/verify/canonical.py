@@ -1,6 +1,6 @@
 """RFC 8785 (JCS) canonical JSON, checked fast.
 
-``ledger.envelope.canonical_bytes`` (the ``rfc8785`` package, pure Python) is the reference.
+The ledger's encoder, ``ledger.canonical.canonical_bytes`` (checked against ``rfc8785``), is the reference.
 For the values a parsed line can hold here - integers in the IEEE-754 safe range (floats and
 NaN are refused while parsing), strings, booleans, null, arrays and objects - the standard
 library's C encoder with sorted keys, no spaces and ``ensure_ascii=False`` writes the same
@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ledger.envelope import canonical_bytes
+from ledger.canonical import canonical_bytes
 
 SAFE = 2**53 - 1  # the integers JCS can write exactly
 

@@ -35,25 +35,24 @@ number of clients.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass, field
+from hashlib import sha256
 from pathlib import Path
 from typing import Any
 
 from ledger.bundle import layout
 from ledger.checkpoint import verifier_key_string
 from ledger.entry import ACCEPTED
-from ledger.envelope import Envelope, b64decode, key_id_for
+from ledger.envelope import key_id_for
 from ledger.errors import InvalidSubmission
-from ledger.payloads import is_registry_type, validate_payload
-from ledger.verify.canonical import CanonicalError, loads
+from ledger.payloads import REGISTRY_TYPES, validate_payload
 from ledger.verify.checkpoints import NoteLine, NoteStream
-from ledger.verify.entries import entry_shape, payload_bytes
+from ledger.verify.entries import Entry, read_entry
 from ledger.verify.errors import MalformedInput, VerificationFailed, VerifyError
 from ledger.verify.files import Lines, Manifest, read_manifest
 from ledger.verify.inputs import TrustedKey, parse_old_checkpoint, parse_trusted_key
-from ledger.verify.receipts import check_receipt
+from ledger.verify.receipts import Receipts
 from ledger.verify.replay import Replay
 from ledger.verify.signatures import WHAT, SignatureChecks
 from ledger.verify.tree import TreeChecks
@@ -114,7 +113,7 @@ class _Run:
         self.files = {name: Lines(self.directory / name) for name in layout.FILES}
         self.tree = TreeChecks(self.manifest, NoteStream(self.files[layout.CHECKPOINTS]), self.trusted, self.old)
         self.receipt_key = self.manifest.operator_public_key
-        self.receipt_key_id = key_id_for(self.receipt_key)
+        self.receipts = Receipts(key_id_for(self.receipt_key))
 
     def close(self) -> None:
         for lines in self.files.values():
@@ -142,14 +141,15 @@ class _Run:
         )
 
     def _stream(self) -> None:
-        entries = self.files[layout.ENTRIES]
+        entries, live_keys = self.files[layout.ENTRIES], self.replay.live_operator_keys
         while not self.signatures.failures:  # a worker found a bad signature: stop, report the first
-            line = entries.next()
-            if line is None:
+            lines = entries.next_lines()
+            if not lines:
                 return
-            digest = self._entry(self.size, line)
-            self.size += 1
-            self.tree.append(digest, self.replay.live_operator_keys)  # (5), (6), (8) when at their size
+            for line in lines:
+                digest = self._entry(self.size, line)
+                self.size += 1
+                self.tree.append(digest, live_keys)  # (5), (6), (8) when at their size
 
     # --- (2), (3), (4): one entry ----------------------------------------------------------
 
@@ -157,35 +157,33 @@ class _Run:
         if not line.endswith(b"\n"):
             raise MalformedInput(2, "line.newline", "the last line does not end in a newline", log_index=index)
         leaf = line[:-1]
-        try:
-            body = loads(leaf)
-        except CanonicalError as exc:
-            raise MalformedInput(2, exc.rule, f"{layout.ENTRIES} line {index + 1}: {exc}", log_index=index) from exc
-        envelope, verdict, refusal, recorded_at = entry_shape(body, index)
-        if body["log_index"] != index:
-            raise VerificationFailed(2, "entry.log-index", f"line {index + 1} holds log index {body['log_index']}",
+        entry = read_entry(leaf, index)
+        payload, submitter, recorded_at = entry.payload, entry.submitter, entry.recorded_at
+        if entry.log_index != index:
+            raise VerificationFailed(2, "entry.log-index", f"line {index + 1} holds log index {entry.log_index}",
                                      log_index=index)
-        digest = hashlib.sha256(b"\x00" + leaf).digest()
-        self._receipt(index, body, envelope, digest)
+        digest = sha256(b"\x00" + leaf).digest()
+        self._receipt(index, entry, digest)
         if recorded_at < self._recorded_at:  # the ledger's rule: "as known at T" is a prefix of the log
             raise VerificationFailed(2, "entry.recorded-at", f"recorded_at {recorded_at} is before the previous "
                                      f"entry's {self._recorded_at}", log_index=index)
         self._recorded_at = recorded_at
-        registry_entry = is_registry_type(envelope.payload.get("type"))
+        kind = payload.get("type")  # checked in (3); a registry entry's copy is checked now
+        registry_entry = type(kind) is str and kind in REGISTRY_TYPES
         if registry_entry and self.files[layout.REGISTRY].next() != line:
             raise VerificationFailed(2, "registry.copy", f"{layout.REGISTRY} does not hold this registry entry",
                                      log_index=index)
 
         try:  # (3)
-            validate_payload(envelope.payload)
-            public_key = self.replay.signing_key(envelope)
+            validate_payload(payload)
+            public_key = self.replay.signing_key(payload, submitter, entry.key_id)
         except InvalidSubmission as exc:
             raise VerificationFailed(3, exc.rule, f"the ledger could not have accepted this envelope: {exc}",
                                      log_index=index) from exc
-        self.signatures.add((index, 3, public_key, b64decode(envelope.signature, "signature", 64),
-                             payload_bytes(leaf, envelope)))
+        self.signatures.add(index, 3, public_key, entry.signature, entry.signed_payload)
 
-        decided, why = self.replay.decide(envelope, recorded_at)  # (4)
+        decided, why = self.replay.decide(payload, submitter, recorded_at)  # (4)
+        verdict, refusal = entry.verdict, entry.refusal
         if decided != verdict:
             reason = "" if why is None else f" ({why['rule']}: {why['detail']})"
             raise VerificationFailed(4, "verdict.differs", f"recorded {verdict}, the rules say {decided}{reason}",
@@ -196,17 +194,16 @@ class _Run:
                 4, "refusal.differs", f"recorded {refusal['rule']} (conflicting claim {refusal['conflicting_claim']}), "
                 f"the rules say {why['rule']} (conflicting claim {why['conflicting_claim']})", log_index=index)
         if verdict == ACCEPTED:
-            self.replay.apply(envelope, recorded_at)
+            self.replay.apply(payload, submitter, recorded_at)
         return digest
 
-    def _receipt(self, index: int, body: dict[str, Any], envelope: Envelope, digest: bytes) -> None:
+    def _receipt(self, index: int, entry: Entry, digest: bytes) -> None:
         line = self.files[layout.RECEIPTS].next()
         if line is None:
             raise VerificationFailed(2, "receipt.missing", f"{layout.RECEIPTS} has no receipt for this entry",
                                      log_index=index)
-        signature, signed = check_receipt(line, index, body, envelope.payload.get("envelope_id"), digest.hex(),
-                                          self.receipt_key_id)
-        self.signatures.add((index, 2, self.receipt_key, signature, signed))
+        signature, signed = self.receipts.check(line, index, entry, digest)
+        self.signatures.add(index, 2, self.receipt_key, signature, signed)
 
     # --- (5), (7) once every entry is in -------------------------------------------------
 

@@ -1,55 +1,112 @@
-"""One line of entries.jsonl: its shape, and the payload bytes its envelope signature is over."""
+"""One line of entries.jsonl: canonical JSON of a recorded entry, and the bytes cut from it
+that signatures are over (the payload's, for the envelope; the members a receipt repeats)."""
 
 from __future__ import annotations
 
+import binascii
 import re
-from typing import Any
+from typing import Any, NamedTuple
 
+from ledger.bundle import layout
 from ledger.entry import ACCEPTED, REFUSED
-from ledger.envelope import Envelope, parse_envelope
+from ledger.envelope import ENVELOPE_FIELDS, b64decode, parse_envelope
 from ledger.errors import MalformedSubmission
-from ledger.verify.canonical import dumps
+from ledger.verify.canonical import CanonicalError, dumps, loads
 from ledger.verify.errors import MalformedInput
 
 ENTRY_FIELDS = {"envelope", "verdict", "refusal", "recorded_at", "log_index"}
 REFUSAL_FIELDS = {"rule", "field", "detail", "conflicting_claim"}
 RECORDED_AT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
+_ENVELOPE_KEYS = set(ENVELOPE_FIELDS)
+_SIGNATURE = re.compile(r"[A-Za-z0-9+/]{85}[AQgw]==")  # canonical base64 of 64 bytes
+_KEY_ID_AT = b'{"envelope":{"key_id":"'
+_PAYLOAD_AT = b'","payload":'  # the end of the key_id string, the start of the payload
+_SIGNATURE_KEY = b',"signature":"'
+_ENVELOPE_END = b'},"log_index":'
+_VERDICT_KEY = b',"verdict":'
 
 
-def entry_shape(body: Any, index: int) -> tuple[Envelope, str, dict[str, Any] | None, str]:
-    """(envelope, verdict, refusal, recorded_at), or ``MalformedInput`` (step 2) if the
-    parsed line does not have the shape of a recorded entry."""
-    if not isinstance(body, dict) or body.keys() != ENTRY_FIELDS:
-        raise MalformedInput(2, "entry.shape", f"expected exactly {sorted(ENTRY_FIELDS)}", log_index=index)
+class Entry(NamedTuple):
+    """A line of entries.jsonl, parsed: the envelope's parts (the signature decoded), the
+    ledger's verdict, and bytes cut from the line."""
+
+    payload: dict[str, Any]
+    submitter: str
+    key_id: str
+    signature: bytes
+    verdict: str
+    refusal: dict[str, Any] | None
+    recorded_at: str
+    log_index: int
+    signed_payload: bytes  # the payload's canonical bytes: what the envelope's signature is over
+    members: bytes  # ',"log_index":N,"recorded_at":"...","refusal":...' as a receipt repeats them
+    verdict_member: bytes  # ',"verdict":"..."}', the line's (and its receipt's) last member
+
+
+def read_entry(leaf: bytes, index: int) -> Entry:
+    """Line ``index`` (without its newline), or ``MalformedInput`` (step 2) if it is not
+    canonical JSON of the shape of a recorded entry."""
     try:
-        envelope = parse_envelope(body["envelope"])
-    except MalformedSubmission as exc:
-        raise MalformedInput(2, exc.rule, f"the envelope: {exc}", log_index=index) from exc
-    verdict, refusal, recorded_at = body["verdict"], body["refusal"], body["recorded_at"]
-    if not isinstance(body["log_index"], int) or isinstance(body["log_index"], bool):
+        body = loads(leaf)
+    except CanonicalError as exc:
+        raise MalformedInput(2, exc.rule, f"{layout.ENTRIES} line {index + 1}: {exc}", log_index=index) from exc
+    payload, submitter, key_id, signature, verdict, refusal, recorded_at, log_index = _shape(body, index)
+    return Entry(payload, submitter, key_id, signature, verdict, refusal, recorded_at, log_index,
+                 *_cut(leaf, payload, verdict, refusal, recorded_at, log_index))
+
+
+def _shape(body: Any, index: int) -> tuple[Any, ...]:
+    """The parts of a parsed line. The envelope is checked as ``ledger.envelope.parse_envelope``
+    does; one that is not plainly right (exact fields, strings, canonical base64 of a 64-byte
+    signature) goes to ``parse_envelope`` itself, which accepts it or says why not."""
+    if type(body) is not dict or body.keys() != ENTRY_FIELDS:
+        raise MalformedInput(2, "entry.shape", f"expected exactly {sorted(ENTRY_FIELDS)}", log_index=index)
+    envelope = body["envelope"]
+    if type(envelope) is dict and envelope.keys() == _ENVELOPE_KEYS and type(envelope["payload"]) is dict \
+            and type(submitter := envelope["submitter"]) is str and 0 < len(submitter) <= 100 \
+            and type(key_id := envelope["key_id"]) is str and 0 < len(key_id) <= 100 \
+            and type(text := envelope["signature"]) is str and _SIGNATURE.fullmatch(text):
+        payload, signature = envelope["payload"], binascii.a2b_base64(text)
+    else:
+        try:
+            parsed = parse_envelope(envelope)
+            signature = b64decode(parsed.signature, "signature", 64)
+        except MalformedSubmission as exc:
+            raise MalformedInput(2, exc.rule, f"the envelope: {exc}", log_index=index) from exc
+        payload, submitter, key_id = parsed.payload, parsed.submitter, parsed.key_id
+    verdict, refusal, recorded_at, log_index = body["verdict"], body["refusal"], body["recorded_at"], body["log_index"]
+    if type(log_index) is not int:
         raise MalformedInput(2, "entry.log-index", "log_index is not an integer", log_index=index)
-    if not isinstance(recorded_at, str) or not RECORDED_AT.fullmatch(recorded_at):
+    if type(recorded_at) is not str or not RECORDED_AT.fullmatch(recorded_at):
         raise MalformedInput(2, "entry.recorded-at", "recorded_at is not YYYY-MM-DDTHH:MM:SS.ffffffZ", log_index=index)
-    if verdict == ACCEPTED and refusal is None:
-        return envelope, verdict, refusal, recorded_at
-    if verdict == REFUSED and isinstance(refusal, dict) and refusal.keys() == REFUSAL_FIELDS \
-            and isinstance(refusal["rule"], str) and all(v is None or isinstance(v, str) for v in refusal.values()):
-        return envelope, verdict, refusal, recorded_at
+    if verdict == ACCEPTED and refusal is None or verdict == REFUSED and type(refusal) is dict \
+            and refusal.keys() == REFUSAL_FIELDS and type(refusal["rule"]) is str \
+            and all(v is None or type(v) is str for v in refusal.values()):
+        return payload, submitter, key_id, signature, verdict, refusal, recorded_at, log_index
     raise MalformedInput(2, "entry.verdict", "an accepted entry has no refusal; a refused one has "
                          "{rule, field, detail, conflicting_claim} of strings or nulls", log_index=index)
 
 
-def payload_bytes(leaf: bytes, envelope: Envelope) -> bytes:
-    """The payload's canonical bytes (what its signature is over), cut from the entry's line.
+def _cut(leaf: bytes, payload: dict[str, Any], verdict: str, refusal: dict[str, Any] | None, recorded_at: str,
+         log_index: int) -> tuple[bytes, bytes, bytes]:
+    """(signed_payload, members, verdict_member), cut from a line that is canonical and has
+    the entry's shape:
 
-    The line is canonical, so it begins with the envelope (the first key), whose payload
-    follows key_id and precedes signature and submitter; RFC 8785 is compositional, so those
-    bytes are the payload's canonical bytes. The end marker cannot occur later in the line:
-    what follows the envelope is an integer, strings (where quotes are escaped) and a refusal
-    of strings or nulls (``entry_shape``). Anything unexpected falls back to serialising."""
-    prefix = b'{"envelope":{"key_id":' + dumps(envelope.key_id) + b',"payload":'
-    end = leaf.rfind(b',"signature":' + dumps(envelope.signature) + b',"submitter":' + dumps(envelope.submitter)
-                     + b'},"log_index":')
-    if end > len(prefix) and leaf.startswith(prefix):
-        return leaf[len(prefix):end]
-    return dumps(envelope.payload)
+        {"envelope":{"key_id":"...","payload":{...},"signature":"...","submitter":"..."},
+         "log_index":N,"recorded_at":"...","refusal":...,"verdict":"..."}
+
+    RFC 8785 is compositional, so each member's bytes are its canonical bytes. In canonical
+    JSON a quote inside a string is escaped, so the first ``","payload":`` ends the key_id
+    string; and the last ``},"log_index":`` ends the envelope, the last ``,"signature":"``
+    before it is the envelope's, and the last ``,"verdict":`` is the entry's, because what
+    follows each is strings, an integer and a refusal of strings or nulls. Should a cut not
+    be found, the bytes are serialised instead."""
+    envelope_end = leaf.rfind(_ENVELOPE_END)
+    verdict_at = leaf.rfind(_VERDICT_KEY)
+    payload_at = leaf.find(_PAYLOAD_AT, len(_KEY_ID_AT)) + len(_PAYLOAD_AT)
+    signature_at = leaf.rfind(_SIGNATURE_KEY, payload_at, envelope_end)
+    if leaf.startswith(_KEY_ID_AT) and len(_PAYLOAD_AT) < payload_at < signature_at < envelope_end < verdict_at:
+        return leaf[payload_at:signature_at], leaf[envelope_end + 1:verdict_at], leaf[verdict_at:]
+    members = (b',"log_index":' + dumps(log_index) + b',"recorded_at":' + dumps(recorded_at) + b',"refusal":'
+               + dumps(refusal))
+    return dumps(payload), members, b',"verdict":' + dumps(verdict) + b"}"

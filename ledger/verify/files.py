@@ -89,35 +89,57 @@ def read_manifest(directory: Path) -> Manifest:
 
 
 class Lines:
-    """One file's lines (each with its newline, if it has one), hashed as they are read."""
+    """One file's lines (each with its newline, if it has one), read a block of lines at a
+    time (``BLOCK`` bytes or one line, whichever is more) and hashed as they are read."""
+
+    BLOCK = 1 << 16
 
     def __init__(self, path: Path) -> None:
         self.name = path.name
         self._file: BinaryIO = path.open("rb")
         self.sha256 = hashlib.sha256()
-        self.bytes = self.lines = 0
+        self.bytes = self.lines = 0  # read (and hashed) so far
+        self._block: list[bytes] = []
+        self._at = 0  # lines of the block handed out
+
+    def _read_block(self) -> bool:
+        block = self._file.readlines(self.BLOCK)
+        data = b"".join(block)
+        self.sha256.update(data)
+        self.bytes += len(data)
+        self.lines += len(block)
+        self._block, self._at = block, 0
+        return bool(block)
 
     def next(self) -> bytes | None:
-        line = self._file.readline()
-        if not line:
+        if self._at == len(self._block) and not self._read_block():
             return None
-        self.sha256.update(line)
-        self.bytes += len(line)
-        self.lines += 1
+        line = self._block[self._at]
+        self._at += 1
         return line
+
+    def next_lines(self) -> list[bytes]:
+        """The lines of the current block not yet handed out (empty at the end)."""
+        if self._at == len(self._block):
+            self._read_block()
+        lines = self._block[self._at:] if self._at else self._block
+        self._at = len(self._block)
+        return lines
 
     def rest(self) -> int:
         """Read (and hash) what is left; the number of lines there were."""
-        before = self.lines
-        while self.next() is not None:
-            pass
-        return self.lines - before
+        count = len(self._block) - self._at
+        while self._read_block():
+            count += len(self._block)
+        self._at = len(self._block)
+        return count
 
     def read_rest(self) -> bytes:
         """What is left of a small file, read (and hashed) whole."""
-        parts = []
-        while (line := self.next()) is not None:
-            parts.append(line)
+        parts = self._block[self._at:]
+        while self._read_block():
+            parts += self._block
+        self._at = len(self._block)
         return b"".join(parts)
 
     def digest(self) -> FileDigest:

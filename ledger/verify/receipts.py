@@ -1,9 +1,10 @@
 """One line of receipts.jsonl: it must be the canonical receipt of its entry, signed.
 
 Given the entry, a receipt is determined but for its aggregate id and version and its
-signature, so the expected bytes are built and compared (fast path); a line that differs
-is parsed to say exactly what differs. Either way the result is the signature and the
-bytes it must be over (the canonical receipt without its signature member).
+signature, so the expected bytes are built (mostly cut from the entry's line) and compared
+(fast path); a line that differs is parsed to say exactly what differs. Either way the
+result is the signature and the bytes it must be over (the canonical receipt without its
+signature member).
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from binascii import hexlify
 from typing import Any
 
 from ledger.bundle import layout
 from ledger.verify.canonical import CanonicalError, dumps, loads
+from ledger.verify.entries import Entry
 from ledger.verify.errors import MalformedInput, VerificationFailed
 
 RECEIPT_FIELDS = {"envelope_id", "verdict", "refusal", "recorded_at", "log_index", "leaf_hash", "aggregate_id",
@@ -23,26 +26,38 @@ _HEAD = re.compile(rb'\{"aggregate_id":"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9
                    rb'"aggregate_version":(?:0|[1-9][0-9]{0,14})')
 _SIGNATURE = re.compile(rb'[A-Za-z0-9+/]{85}[AQgw]==')  # canonical base64 of 64 bytes
 _SIGNATURE_KEY = b',"signature":"'
+_QUOTE = ord('"')
 
 
-def check_receipt(line: bytes, index: int, entry: dict[str, Any], envelope_id: Any, leaf_hash: str,
-                  key_id: str) -> tuple[bytes, bytes]:
-    """(signature, signed bytes) of receipt ``index``; raises unless it is this entry's."""
-    verdict = b',"verdict":' + dumps(entry["verdict"]) + b"}"
-    middle = (b',"envelope_id":' + dumps(envelope_id) + b',"key_id":' + dumps(key_id) + b',"leaf_hash":"'
-              + leaf_hash.encode("ascii") + b'","log_index":' + str(index).encode("ascii") + b',"recorded_at":'
-              + dumps(entry["recorded_at"]) + b',"refusal":' + dumps(entry["refusal"]))
-    head = _HEAD.match(line)
-    if head is not None:
-        start = head.end()
-        signature_at = start + len(middle) + len(_SIGNATURE_KEY)
-        if line.startswith(middle + _SIGNATURE_KEY, start) and line[signature_at + 88:] == b'"' + verdict + b"\n" \
-                and _SIGNATURE.fullmatch(line, signature_at, signature_at + 88):
-            return binascii.a2b_base64(line[signature_at:signature_at + 88]), line[:start + len(middle)] + verdict
-    return _parsed(line, index, entry, envelope_id, leaf_hash, key_id)
+class Receipts:
+    """receipts.jsonl, checked line by line against the entries; ``key_id`` signed them all."""
+
+    def __init__(self, key_id: str) -> None:
+        self.key_id = key_id
+        self._key_id_member = b',"key_id":' + dumps(key_id) + b',"leaf_hash":"'
+
+    def check(self, line: bytes, index: int, entry: Entry, leaf_hash: bytes) -> tuple[bytes, bytes]:
+        """(signature, signed bytes) of receipt ``index``; raises unless it is this entry's.
+
+        The receipt repeats the entry's log_index, recorded_at, refusal and verdict members,
+        written the same way, so those bytes are the ones cut from the entry's line."""
+        envelope_id = entry.payload.get("envelope_id")
+        head = _HEAD.match(line)
+        if head is not None:
+            start = head.end()
+            middle = b"".join((b',"envelope_id":', dumps(envelope_id), self._key_id_member, hexlify(leaf_hash), b'"',
+                               entry.members, _SIGNATURE_KEY))
+            signature_at = start + len(middle)
+            verdict = entry.verdict_member
+            if line.startswith(middle, start) and len(line) == signature_at + 88 + 1 + len(verdict) + 1 \
+                    and line[signature_at + 88] == _QUOTE and line.startswith(verdict, signature_at + 89) \
+                    and line.endswith(b"\n") and _SIGNATURE.fullmatch(line, signature_at, signature_at + 88):
+                return (binascii.a2b_base64(line[signature_at:signature_at + 88]),
+                        line[:signature_at - len(_SIGNATURE_KEY)] + verdict)
+        return _parsed(line, index, entry, envelope_id, leaf_hash.hex(), self.key_id)
 
 
-def _parsed(line: bytes, index: int, entry: dict[str, Any], envelope_id: Any, leaf_hash: str,
+def _parsed(line: bytes, index: int, entry: Entry, envelope_id: Any, leaf_hash: str,
             key_id: str) -> tuple[bytes, bytes]:
     where = f"{layout.RECEIPTS} line {index + 1}"
     try:
@@ -54,8 +69,8 @@ def _parsed(line: bytes, index: int, entry: dict[str, Any], envelope_id: Any, le
     if receipt["leaf_hash"] != leaf_hash:
         raise VerificationFailed(2, "leaf.hash", f"the entry hashes to {leaf_hash}; when it was appended its leaf "
                                  f"hash was {receipt['leaf_hash']}", log_index=index)
-    for name, value in (("log_index", index), ("envelope_id", envelope_id), ("verdict", entry["verdict"]),
-                        ("refusal", entry["refusal"]), ("recorded_at", entry["recorded_at"]), ("key_id", key_id)):
+    for name, value in (("log_index", index), ("envelope_id", envelope_id), ("verdict", entry.verdict),
+                        ("refusal", entry.refusal), ("recorded_at", entry.recorded_at), ("key_id", key_id)):
         if receipt[name] != value:
             raise VerificationFailed(2, "receipt.differs", f"the receipt's {name} is {receipt[name]!r}, expected "
                                      f"{value!r}", log_index=index)

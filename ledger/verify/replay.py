@@ -14,9 +14,9 @@ from typing import Any
 
 from ledger.dossier import Context, DossierState, decide, evolve
 from ledger.entry import ACCEPTED, REFUSED, recording_date
-from ledger.envelope import Envelope, b64decode, key_id_for
+from ledger.envelope import b64decode, key_id_for
 from ledger.errors import Refusal, UnknownParty
-from ledger.payloads import is_registry_type
+from ledger.payloads import REGISTRY_TYPES
 from ledger.registry.state import OPERATOR, RegistryState, decide_registry, evolve_registry
 
 
@@ -27,37 +27,47 @@ class Replay:
         self.operator_keys: list[bytes] = []  # every operator key accepted, in log order
         self._signing_keys: dict[tuple[str, str], bytes] = {}
         self._dates: dict[str, date] = {}
+        self._contexts: dict[str, Context] = {}  # per submitter, for one date; dropped when the registry changes
+        self._today: date | None = None
 
-    def signing_key(self, envelope: Envelope) -> bytes:
+    def signing_key(self, payload: dict[str, Any], submitter: str, key_id: str) -> bytes:
         """The public key this envelope must verify against now; raises ``InvalidSubmission``
         (unknown party or key, revoked key). The genesis entry is signed by the key it registers."""
+        public_key = self._signing_keys.get((submitter, key_id))
+        if public_key is not None:
+            return public_key
         if not self.registry.parties:
-            payload = envelope.payload
-            if (envelope.submitter == OPERATOR and payload.get("type") == "PartyRegistered"
+            if (submitter == OPERATOR and payload.get("type") == "PartyRegistered"
                     and payload.get("party_id") == OPERATOR):
                 public_key = b64decode(payload.get("public_key"), "payload.public_key", 32)
-                if key_id_for(public_key) == envelope.key_id:
+                if key_id_for(public_key) == key_id:
                     return public_key
             raise UnknownParty("the log must begin with the operator registering its own key", field="submitter")
-        cache_key = (envelope.submitter, envelope.key_id)
-        public_key = self._signing_keys.get(cache_key)
-        if public_key is None:
-            public_key = self._signing_keys[cache_key] = self.registry.signing_key(*cache_key)
+        public_key = self._signing_keys[submitter, key_id] = self.registry.signing_key(submitter, key_id)
         return public_key
 
-    def decide(self, envelope: Envelope, recorded_at: str) -> tuple[str, dict[str, Any] | None]:
+    def decide(self, payload: dict[str, Any], submitter: str, recorded_at: str) -> tuple[str, dict[str, Any] | None]:
         """(verdict, refusal) the rules give this submission against the state so far."""
-        payload, submitter = envelope.payload, envelope.submitter
         try:
-            if is_registry_type(payload["type"]):
+            if payload["type"] in REGISTRY_TYPES:
                 decide_registry(self.registry, payload, submitter)
             else:
                 state = self.dossiers.get(payload["client_ref"]) or DossierState()
-                role = self.registry.role_of(submitter) or ""
-                decide(state, payload, Context(submitter, role, self._recording_date(recorded_at), self.registry.role_of))
+                decide(state, payload, self._context(submitter, self._recording_date(recorded_at)))
         except Refusal as exc:
             return REFUSED, exc.as_dict()
         return ACCEPTED, None
+
+    def _context(self, submitter: str, today: date) -> Context:
+        """The rules' context (frozen), made once per submitter and recording date."""
+        if today != self._today:
+            self._contexts.clear()
+            self._today = today
+        context = self._contexts.get(submitter)
+        if context is None:
+            role = self.registry.role_of(submitter) or ""
+            context = self._contexts[submitter] = Context(submitter, role, today, self.registry.role_of)
+        return context
 
     def _recording_date(self, recorded_at: str) -> date:
         """``recording_date(recorded_at)``, computed once per UTC hour: Europe/Amsterdam's
@@ -72,17 +82,19 @@ class Replay:
             today = self._dates[hour] = first
         return today
 
-    def apply(self, envelope: Envelope, recorded_at: str) -> None:
+    def apply(self, payload: dict[str, Any], submitter: str, recorded_at: str) -> None:
         """Evolve the state with an accepted submission (as the aggregates do)."""
-        payload = envelope.payload
-        if is_registry_type(payload["type"]):
+        if payload["type"] in REGISTRY_TYPES:
             evolve_registry(self.registry, payload)
             self._signing_keys.clear()
+            self._contexts.clear()
             if payload["party_id"] == OPERATOR and payload["type"] in ("PartyRegistered", "KeyAdded"):
                 self.operator_keys.append(b64decode(payload["public_key"], "payload.public_key", 32))
         else:
-            state = self.dossiers.setdefault(payload["client_ref"], DossierState())
-            evolve(state, payload, envelope.submitter, recorded_at)
+            state = self.dossiers.get(payload["client_ref"])
+            if state is None:
+                state = self.dossiers[payload["client_ref"]] = DossierState()
+            evolve(state, payload, submitter, recorded_at)
 
     def live_operator_keys(self) -> list[bytes]:
         """The operator's unrevoked public keys now (empty before the genesis entry)."""

@@ -1,10 +1,11 @@
 """Steps (5), (6) and (8): the Merkle tree of the streamed leaf hashes against the checkpoints.
 
-``TreeChecks`` is fed each leaf hash in log order. When the stream reaches a checkpoint's
-size it opens the note with the operator keys live at that size, compares the root
-(``ledger.merkle.RootAccumulator``), and verifies an RFC 9162 consistency proof from the
-previous checkpoint, generated from the same leaves (``ledger.transparency.subtrees``) and
-checked with ``ledger.merkle.verify_consistency`` against the two signed roots. The
+``TreeChecks`` is fed each leaf hash in log order, into one binary counter of subtree
+hashes (``ledger.transparency.subtrees.SubtreeTap``, RFC 9162's compact range). When the
+stream reaches a checkpoint's size it opens the note with the operator keys live at that
+size, compares the root (the fold of the counter's peaks), and verifies an RFC 9162
+consistency proof from the previous checkpoint, generated from the same leaves and checked
+with ``ledger.merkle.verify_consistency`` against the two signed roots. The
 auditor's earlier checkpoint (--against) is checked the same way at its size and, at the
 end, against the newest checkpoint. Memory: O(log n) hashes.
 """
@@ -15,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ledger.checkpoint import Checkpoint
-from ledger.merkle import MerkleError, RootAccumulator, verify_consistency
+from ledger.merkle import MerkleError, verify_consistency
 from ledger.transparency.subtrees import ProofPlan, SubtreeTap, consistency_ranges
 from ledger.verify.checkpoints import NoteLine, NoteStream, note_body, open_note, signed_by
 from ledger.verify.errors import VerificationFailed, VerifyError
@@ -29,20 +30,24 @@ class TreeChecks:
     notes: NoteStream
     trusted: TrustedKey | None
     old: NoteLine | None
-    roots: RootAccumulator = field(default_factory=RootAccumulator)
     tap: SubtreeTap = field(default_factory=SubtreeTap)
     anchored: str = ""
     _against_plan: ProofPlan | None = None
 
     def append(self, leaf_hash: bytes, live_keys: Callable[[], list[bytes]]) -> None:
-        """The next leaf; then the checks due at the new size."""
-        self.roots.append(leaf_hash)
-        self.tap.append(leaf_hash)
-        size = self.roots.size
+        """The next leaf hash; then the checks due at the new size."""
+        tap = self.tap
+        tap.append(leaf_hash)
+        size = tap.size
         if self.notes.next is not None and self.notes.next.tree_size == size:
             self._checkpoint(size, live_keys())
         if self.old is not None and self.old.tree_size == size:
             self._against(size, live_keys())
+
+    def root(self) -> bytes:
+        """MTH of the leaves so far (at least one): the fold of the peaks, which are the
+        perfect parts of [0, size) (RFC 9162 §2.1.1)."""
+        return ProofPlan([(0, self.tap.size)]).want(self.tap).build(self.tap)[0]
 
     def _checkpoint(self, size: int, live: list[bytes]) -> None:  # (5), (6)
         notes, line = self.notes, self.notes.next
@@ -53,7 +58,7 @@ class TreeChecks:
         if opened.origin != self.manifest.origin:
             raise VerificationFailed(5, "checkpoint.origin", f"origin {opened.origin!r} is not the log's "
                                      f"{self.manifest.origin!r}", log_index=size - 1, where=where)
-        root = self.roots.root()
+        root = self.root()
         if opened.root_hash != root:
             raise VerificationFailed(5, "checkpoint.root", f"entries 0..{size - 1} hash to root {root.hex()}; the "
                                      f"checkpoint says {opened.root_hash.hex()}", log_index=size - 1, where=where)
@@ -74,7 +79,7 @@ class TreeChecks:
         opened = open_note(self.old.note, self.manifest.key_name, live, step=8, where=where, log_index=None)
         if opened.origin != self.manifest.origin:
             raise VerificationFailed(8, "against.origin", f"origin {opened.origin!r} is not this log's", where=where)
-        root = self.roots.root()
+        root = self.root()
         if opened.root_hash != root:
             raise VerificationFailed(8, "against.root", f"this log's first {size} entries hash to {root.hex()}, not "
                                      f"{opened.root_hash.hex()}: the log was rewritten", where=where)
@@ -83,7 +88,7 @@ class TreeChecks:
 
     def final(self) -> list[VerifyError]:
         """What only the end of the stream can tell: checkpoints beyond it, coverage, --against."""
-        size, notes = self.roots.size, self.notes
+        size, notes = self.tap.size, self.notes
         failures: list[VerifyError] = []
         if notes.next is not None:
             failures.append(VerificationFailed(5, "checkpoint.beyond", f"checkpoint at tree size {notes.next.tree_size} "

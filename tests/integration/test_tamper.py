@@ -304,3 +304,22 @@ def test_a_malformed_line_is_not_a_verification_failure(bundle: Bundle) -> None:
     lines[12] = b'{"not": "canonical"}\n'
     found = failure({**bundle.files, layout.ENTRIES: b"".join(lines)})
     assert isinstance(found, MalformedInput) and found.exit_code == 2 and found.log_index == 12
+
+
+def test_a_payload_of_no_known_shape_is_reported_on_its_entry(tmp_path: Path) -> None:
+    """A signed envelope whose payload the ledger could never have accepted (its type is a
+    list), appended by a dishonest operator: step (3) names it, nothing crashes."""
+    world = make_world(f"sqlite:///{tmp_path}/ledger.sqlite3")
+    ref = client(0)
+    assert world.submit("gemeente-haarlem", commission(ref, "werkfit")).accepted
+    export_bundle(world.ledger, tmp_path / "bundle")
+    origin, key_name = world.ledger.settings.log_origin, world.ledger.transparency.key_name
+    files = {name: (tmp_path / "bundle" / name).read_bytes() for name in (*layout.FILES, layout.MANIFEST)}
+    size = files[layout.ENTRIES].count(b"\n")
+    odd = world.signed("werkfit", {**commission(ref, "werkfit"), "type": ["PartyRegistered"]})
+    world.ledger.close()
+    body = entry_body(odd, REFUSED, {"rule": "field.required", "field": "payload.type", "detail": "forged",
+                                     "conflicting_claim": None}, LATER)
+    found = failure(forge_append(files, body, world.operator_key, key_name, origin))
+    assert isinstance(found, VerificationFailed)
+    assert (found.log_index, found.step, found.rule) == (size, 3, "field.required"), str(found)

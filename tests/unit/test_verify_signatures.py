@@ -41,7 +41,7 @@ def test_workers_return_every_failure(other_thread: bool) -> None:
         checks = SignatureChecks(workers=2, chunk=16)
         try:
             for job in jobs(300, bad={0, 150, 299}):
-                checks.add(job)
+                checks.add(*job)
             assert sorted(checks.finish()) == [(0, 2), (150, 2), (299, 3)]
             assert checks.verified == 300
         finally:
