@@ -168,8 +168,16 @@ DOSSIER_TYPES: dict[str, dict[str, Check]] = {
 COMMON: dict[str, Check] = {"envelope_id": uuid_text, "type": token, "occurred_on": iso_date}
 
 
-def is_registry_type(payload_type: str) -> bool:
-    return payload_type in REGISTRY_TYPES
+# every type's full field table, built once: the common fields, client_ref for dossier types
+FIELDS: dict[str, dict[str, Check]] = {
+    **{kind: {**COMMON, **checks} for kind, checks in REGISTRY_TYPES.items()},
+    **{kind: {**COMMON, "client_ref": validate_client_ref, **checks} for kind, checks in DOSSIER_TYPES.items()},
+}
+_LABELS = {name: f"payload.{name}" for checks in FIELDS.values() for name in checks}
+
+
+def is_registry_type(payload_type: object) -> bool:
+    return type(payload_type) is str and payload_type in REGISTRY_TYPES
 
 
 def validate_payload(payload: Any) -> dict[str, Any]:
@@ -179,20 +187,18 @@ def validate_payload(payload: Any) -> dict[str, Any]:
     kind = payload.get("type")
     if not isinstance(kind, str):
         raise _fail("payload.type", "field.required", "required")
-    if kind in REGISTRY_TYPES:
-        fields = {**COMMON, **REGISTRY_TYPES[kind]}
-    elif kind in DOSSIER_TYPES:
-        fields = {**COMMON, "client_ref": validate_client_ref, **DOSSIER_TYPES[kind]}
-    else:
+    fields = FIELDS.get(kind)
+    if fields is None:
         raise _fail("payload.type", "type.unknown", f"unknown payload type {kind!r}")
     for name, check in fields.items():
         if name not in payload:
-            raise _fail(f"payload.{name}", "field.required", "required")
+            raise _fail(_LABELS[name], "field.required", "required")
         if name != "type":
-            normalised = check(payload[name], f"payload.{name}")
-            if normalised != payload[name]:
-                raise _fail(f"payload.{name}", "field.canonical", f"write it as {normalised!r}")
-    extra = sorted(set(payload) - set(fields))
-    if extra:
+            value = payload[name]
+            normalised = check(value, _LABELS[name])
+            if normalised != value:
+                raise _fail(_LABELS[name], "field.canonical", f"write it as {normalised!r}")
+    if len(payload) != len(fields):  # every field is present: anything more is unknown
+        extra = sorted(set(payload) - set(fields))
         raise _fail(f"payload.{extra[0]}", "field.unknown", f"not a field of {kind}")
     return payload
