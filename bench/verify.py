@@ -208,7 +208,7 @@ def main() -> None:
     for bundle, results in runs.items():
         rate = statistics.median(r["entries"] / r["seconds"] for r in results)
         print(f"{bundle.name:<22} {int(results[0]['entries']):>8,} {int(results[0]['clients']):>8,} "
-              f"{statistics.median(r['seconds'] for r in results):>8.1f} {rate:>10,.0f} {rate / entry_limit:>8.2f} "
+              f"{statistics.median(r['seconds'] for r in results):>8.1f} {rate:>10,.0f} {rate / entry_limit:>8.3f} "
               f"{statistics.median(r['main_kib'] for r in results) / 1024:>9.1f} "
               f"{statistics.median(r['workers_kib'] for r in results) / 1024:>11.1f}")
     print("\ntarget: verified entries/s >= 0.8 x the entry limit; memory flat from 25k to 100k entries "
