@@ -23,8 +23,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from api.errors import AuthenticationFailed, Forbidden, NotVisible, PayloadTooLarge
+from ledger.bundle.export import ExportError
 from ledger.errors import (
-    LedgerBusy,
     AlreadyExists,
     BadSignature,
     DateInconsistent,
@@ -32,6 +32,7 @@ from ledger.errors import (
     IdempotencyConflict,
     InvalidSubmission,
     InvalidTransition,
+    LedgerBusy,
     LedgerError,
     MalformedSubmission,
     NotFound,
@@ -42,7 +43,6 @@ from ledger.errors import (
     UnknownParty,
     refusal_from_dict,
 )
-from ledger.bundle.export import ExportError
 from ledger.merkle import TreeInputError
 from ledger.receipt import Receipt
 from ledger.transparency.service import BeyondLog

@@ -13,6 +13,10 @@ from typing import Any, Sequence
 
 from eventsourcing.application import AggregateNotFoundError
 
+from api import views
+from api.access import AUDITOR, Caller
+from api.errors import AuthenticationFailed, Forbidden, NotVisible
+from api.exports import Archive, export_archive
 from ledger.application import Ledger
 from ledger.entry import now_utc, recording_date
 from ledger.envelope import b64encode, key_id_for, public_key_bytes
@@ -22,11 +26,6 @@ from ledger.transparency.service import SignedCheckpoint
 from projections.definitions.registry import DefinitionRegistry
 from projections.history import known_at_day
 from projections.replay import Replay, flag_listing, load_dossiers, replay
-
-from api import views
-from api.access import AUDITOR, Caller
-from api.errors import AuthenticationFailed, Forbidden, NotVisible
-from api.exports import Archive, export_archive
 
 
 class Reader:

@@ -14,9 +14,8 @@ import os
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from ledger.settings import Settings, SettingsError
-
 from api.version import API_PREFIX
+from ledger.settings import Settings, SettingsError
 
 
 @dataclass(frozen=True)

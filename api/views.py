@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from api.access import Caller
 from ledger.dossier.state import DossierState
 from projections.flags import OVERLAPPING_TRAJECTORIES, REVOLVING_DOOR, claim_flags
-
-from api.access import Caller
 
 # Flags whose detail names another funder's or provider's trajectory, claim or benefit:
 # only the operator reads those details; everyone else gets what the flag means.

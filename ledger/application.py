@@ -22,11 +22,11 @@ from eventsourcing.persistence import IntegrityError, OperationalError, StoredEv
 from eventsourcing.utils import Environment, get_topic
 from sqlalchemy import Engine, Select, event, func, select
 
+from ledger import signature_pool
 from ledger.aggregates import REGISTRY_ID, Dossier, Registry, dossier_id
+from ledger.canonical import canonical_bytes
 from ledger.dossier.rules import Context, decide
 from ledger.entry import ACCEPTED, REFUSED, entry_body, now_utc, recording_date
-from ledger import signature_pool
-from ledger.canonical import canonical_bytes
 from ledger.envelope import (
     Envelope,
     b64decode,

@@ -144,7 +144,7 @@ def sign_note(text: bytes, key_name: str, private_key: Ed25519PrivateKey) -> byt
     public_key = private_key.public_key().public_bytes_raw()
     verifier_key_string(key_name, public_key)  # validates the key name
     blob = base64.b64encode(key_id(key_name, public_key) + private_key.sign(text))
-    return text + f"\n{SIGNATURE_PREFIX}{key_name} {blob.decode('ascii')}\n".encode("utf-8")
+    return text + f"\n{SIGNATURE_PREFIX}{key_name} {blob.decode('ascii')}\n".encode()
 
 
 def sign_checkpoint(cp: Checkpoint, key_name: str, private_key: Ed25519PrivateKey) -> bytes:

@@ -6,7 +6,6 @@ from pydantic import BaseModel, Field
 
 from api.schemas.common import Page, examples
 
-
 CHECKPOINT_EXAMPLE = {
     "tree_size": 17, "root_hash": "ab" * 32, "created_at": "2026-11-22T12:28:28.589314Z",
     "note": "trajectledger.example/log\n17\nq6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6s=\ntime 2026-11-22T12:28:28.589314Z\n\n"

@@ -11,7 +11,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas.common import EXAMPLE_KEY_ID, EXAMPLE_REF, EXAMPLE_SIGNATURE, EXAMPLE_UUID, MAX_BATCH, examples
 
-
 ENVELOPE_EXAMPLE: dict[str, Any] = {
     "payload": {"envelope_id": EXAMPLE_UUID, "type": "ActivityRecorded", "occurred_on": "2024-03-01",
                 "client_ref": EXAMPLE_REF, "trajectory_id": "0f6b2c1e-8d3a-4b7e-9c5d-2a1b3c4d5e6f", "instrument": 29},

@@ -19,12 +19,12 @@ from typing import Any, BinaryIO
 
 from sqlalchemy import select
 
-from ledger.application import Ledger
 from ledger.aggregates import REGISTRY_ID
+from ledger.application import Ledger
 from ledger.bundle import layout
+from ledger.canonical import canonical_bytes
 from ledger.checkpoint import verifier_key_string
 from ledger.entry import ACCEPTED, leaf_bytes
-from ledger.canonical import canonical_bytes
 from ledger.envelope import b64decode
 from ledger.errors import LedgerError, MalformedSubmission
 from ledger.payloads import is_registry_type

@@ -6,8 +6,8 @@ It depends on ``ledger.merkle``, ``ledger.checkpoint``, the envelope code and th
 """
 
 from ledger.verify.checklist import Verified, verify_bundle
-from ledger.verify.inputs import parse_trusted_key
 from ledger.verify.errors import STEPS, MalformedInput, VerificationFailed, VerifyError
+from ledger.verify.inputs import parse_trusted_key
 
 __all__ = ["STEPS", "MalformedInput", "VerificationFailed", "Verified", "VerifyError", "parse_trusted_key",
            "verify_bundle"]

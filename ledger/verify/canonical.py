@@ -43,12 +43,12 @@ def _not_json(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON")
 
 
-_SCAN = json.JSONDecoder(parse_int=_integer, parse_float=_no_float, parse_constant=_no_float).scan_once
+_SCAN = json.JSONDecoder(parse_int=_integer, parse_float=_no_float, parse_constant=_no_float).scan_once  # type: ignore[attr-defined]
 _ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False,
                             check_circular=False)
 _STRING = json.encoder.encode_basestring  # C when available: escapes exactly as RFC 8785 does
 # the C encoder behind _ENCODER.encode, made once rather than on every call (as encode does)
-_C_ENCODER = None if json.encoder.c_make_encoder is None else json.encoder.c_make_encoder(
+_C_ENCODER = None if json.encoder.c_make_encoder is None else json.encoder.c_make_encoder(  # type: ignore[attr-defined]
     None, _not_json, json.encoder.encode_basestring, None, ":", ",", True, False, False)
 
 

@@ -39,7 +39,6 @@ import os
 from dataclasses import dataclass, field
 from hashlib import sha256
 from pathlib import Path
-from typing import Any
 
 from ledger.bundle import layout
 from ledger.checkpoint import verifier_key_string

@@ -132,7 +132,7 @@ class SignatureChecks:
         context = multiprocessing.get_context(_start_method())
         for _ in range(workers):
             parent, child = context.Pipe()
-            process = context.Process(target=_serve, args=(child,), daemon=True)
+            process = context.Process(target=_serve, args=(child,), daemon=True)  # type: ignore[attr-defined]
             process.start()
             child.close()
             self._workers.append(_Worker(process, parent))

@@ -14,8 +14,7 @@ import ledger.errors
 import ledger.transparency.service
 import projections.errors
 from api.problems import PROBLEMS, error_problem, kind_of
-from ledger.errors import LedgerBusy
-from ledger.errors import REFUSAL_CLASSES, InvalidSubmission, LedgerError, Refusal
+from ledger.errors import REFUSAL_CLASSES, InvalidSubmission, LedgerBusy, LedgerError, Refusal
 from ledger.merkle import TreeInputError
 from ledger.transparency.service import BeyondLog
 from tests.api.support import ApiWorld

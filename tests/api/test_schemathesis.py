@@ -19,7 +19,6 @@ from typing import Any
 
 import pytest
 import schemathesis
-
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.generation import GenerationMode

@@ -15,7 +15,6 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 
 from ledger.application import Ledger
-
 from ledger.bundle import layout
 from ledger.bundle.export import ExportError, export_bundle
 from ledger.checkpoint import open_checkpoint

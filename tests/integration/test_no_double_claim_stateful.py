@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from eventsourcing.application import AggregateNotFoundError
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
-
-from eventsourcing.application import AggregateNotFoundError
 
 from ledger.aggregates import dossier_id
 from tests.support import FUNDERS, PROVIDERS, World, claim, commission, live_overlaps, make_world, new_id, payload
