@@ -25,7 +25,7 @@ from ledger.registry.state import RegistryState
 from ledger.transparency.service import SignedCheckpoint
 from projections.definitions.registry import DefinitionRegistry
 from projections.history import known_at_day
-from projections.replay import Replay, flag_listing, load_dossiers, replay
+from projections.replay import Replay, flag_listing, load_dossiers, replay_ledger
 
 
 class Reader:
@@ -169,8 +169,7 @@ class Reader:
         if peildatum is None:
             peildatum = known_at_day(as_known_at) if as_known_at else recording_date(now_utc())
         chosen = self.definitions.resolve(names or self.definitions.names())
-        dossiers = load_dossiers(self.ledger, self.ledger.engine, as_known_at)
-        full = replay(dossiers, chosen, peildatum, as_known_at, self.definitions)
+        full = replay_ledger(self.ledger, self.ledger.engine, chosen, peildatum, as_known_at, self.definitions)
         scoped = Replay(full.definitions, full.peildatum, full.as_known_at,
                         [r for r in full.results if caller.sees(r.funder, r.provider)])
         rows = [{"group": row.group, "trajectories": row.trajectories,
