@@ -36,6 +36,7 @@ from ledger.errors import (
     LedgerError,
     MalformedSubmission,
     NotFound,
+    OperatorKeyNotLive,
     Refusal,
     RevokedKey,
     RoleViolation,
@@ -107,6 +108,8 @@ PROBLEMS: dict[type[Exception], Kind] = {
     ProjectionError: Kind(500, "projection-failed", "The projections cannot give a trustworthy answer"),
     # availability
     LedgerBusy: Kind(503, "busy", "The ledger is busy; try again", (("Retry-After", "1"),)),
+    OperatorKeyNotLive: Kind(503, "signing-key-revoked", "The ledger's signing key was revoked; it signs nothing "
+                             "until restarted with a live key"),
     persistence.OperationalError: _UNAVAILABLE,
     persistence.InterfaceError: _UNAVAILABLE,
     sqlalchemy.exc.OperationalError: _UNAVAILABLE,

@@ -38,7 +38,15 @@ from ledger.envelope import (
     signature_fails,
     verify_signature,
 )
-from ledger.errors import IdempotencyConflict, InvalidSubmission, LedgerBusy, Refusal, UnknownKey, UnknownParty
+from ledger.errors import (
+    IdempotencyConflict,
+    InvalidSubmission,
+    LedgerBusy,
+    OperatorKeyNotLive,
+    Refusal,
+    UnknownKey,
+    UnknownParty,
+)
 from ledger.identity import client_ref
 from ledger.payloads import is_registry_type, validate_payload
 from ledger.receipt import Receipt, sign_receipt
@@ -108,14 +116,27 @@ class Ledger(Application[uuid.UUID]):
         append re-checks the registry's version under the write lock (``StaleDecision``)
         and the submission is decided again against the fresh one."""
         if self._registry is None:
-            self._registry = self.fresh(REGISTRY_ID)
+            self._registry = self._read_registry()
         return self._registry
 
     def current_registry(self) -> RegistryState:
         """The registry as stored now (for authenticating reads: a revocation by any
         process applies at once)."""
-        self._registry = self.fresh(REGISTRY_ID)
+        self._registry = self._read_registry()
         return self._registry.state
+
+    def _read_registry(self) -> Registry:
+        """Read from the store; raise ``OperatorKeyNotLive`` if this process's own key is
+        not a live operator key (revoked meanwhile, by any process): it must sign nothing."""
+        registry: Registry = self.fresh(REGISTRY_ID)
+        if registry.state.parties:  # after the genesis entry
+            try:
+                registry.state.signing_key(OPERATOR, self._operator_key_id)
+            except InvalidSubmission as exc:  # unknown or revoked
+                raise OperatorKeyNotLive(
+                    f"this ledger's operator key {self._operator_key_id} is not a live operator key ({exc.rule}): "
+                    "restart it with a live one", field="key_id") from exc
+        return registry
 
     def dossier(self, client_ref: str) -> Dossier:
         """A client's dossier as stored now. Raises ``AggregateNotFoundError``."""
@@ -197,7 +218,9 @@ class Ledger(Application[uuid.UUID]):
         return [(row.log_index, self._entry_of(row)) for row in rows]
 
     def checkpoint(self) -> SignedCheckpoint:
-        """Sign a checkpoint of the whole log now (the stored one if this size has one)."""
+        """Sign a checkpoint of the whole log now (the stored one if this size has one),
+        with an operator key that is still live."""
+        self.current_registry()
         return self.transparency.checkpoint()
 
     def log_size(self) -> int:
@@ -292,15 +315,16 @@ class Ledger(Application[uuid.UUID]):
         return prepared
 
     def _commit(self, prepared: _Prepared) -> list[Receipt]:
-        """Write the prepared entries and their log rows in one transaction."""
+        """Write the prepared entries and their log rows in one transaction; then sign."""
         try:
             self.save(*prepared.aggregates.values(), log_appends=prepared.appends)
         except BaseException:
             self._evict(*prepared.aggregates)  # they hold entries that were not saved
             raise
-        self.transparency.appended(prepared.appends)
         if REGISTRY_ID in prepared.aggregates:
             self._registry = None  # re-read: the cached one has not seen the change
+            self.registry()  # OperatorKeyNotLive if the change revoked this ledger's key
+        self.transparency.appended(prepared.appends)
         return [self._signed_receipt(a) for a in prepared.appends]
 
     def _new_aggregates(self, envelopes: list[Envelope]) -> dict[uuid.UUID, Dossier | Registry]:
@@ -416,6 +440,8 @@ class Ledger(Application[uuid.UUID]):
         operator_public = public_key_bytes(self.settings.operator_key)
         try:
             registry = self.registry()
+        except OperatorKeyNotLive as exc:
+            raise SettingsError("the configured operator key is not a live operator key of this ledger") from exc
         except AggregateNotFoundError:
             self._registry = None
             payload = genesis_payload(operator_public)

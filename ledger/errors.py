@@ -77,6 +77,15 @@ class LedgerBusy(LedgerError):
     rule = "ledger.busy"
 
 
+class OperatorKeyNotLive(LedgerError):
+    """The operator key this process signs with is not (or no longer) a live operator key
+    of the registry - revoked, typically: it signs no more receipts or checkpoints. Restart
+    it with a live operator key; what was recorded stands, and its receipts come from a
+    ledger running with that key."""
+
+    rule = "operator.key-not-live"
+
+
 # --- correctly signed, but against the rules: recorded as a refusal -----------------
 
 

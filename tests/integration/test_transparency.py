@@ -17,6 +17,7 @@ from ledger.bundle.export import export_bundle
 from ledger.checkpoint import CheckpointSignatureError, open_checkpoint, verifier_key_string
 from ledger.entry import leaf_bytes
 from ledger.envelope import b64encode, key_id_for, public_key_bytes
+from ledger.errors import OperatorKeyNotLive
 from ledger.merkle import (
     TreeInputError,
     consistency_proof,
@@ -31,7 +32,7 @@ from ledger.storage.tables import checkpoints
 from ledger.transparency.service import BeyondLog, TransparencyLog
 from ledger.verify import VerificationFailed, verify_bundle
 from tests.integration.test_export_verify import populate
-from tests.support import World, make_world, registry
+from tests.support import World, commission, make_world, registry
 
 
 @pytest.fixture
@@ -203,3 +204,35 @@ def test_operator_key_rotation_keeps_old_checkpoints_verifying(database_url: str
     assert caught.value.rule == "trust.anchor"
     # the auditor's checkpoint from before the rotation still proves the log extends it
     assert verify_bundle(tmp_path / "bundle", against=before_rotation.note).against == before_rotation.tree_size
+
+
+def test_a_ledger_whose_operator_key_is_revoked_signs_nothing_more(database_url: str) -> None:
+    """Revoked by this process or by another one: no more receipts, no more checkpoints;
+    what was recorded stands, and a ledger with the new key carries on."""
+    world = make_world(database_url)
+    old_key, new_key = world.operator_key, Ed25519PrivateKey.generate()
+    world.submit("operator", registry("KeyAdded", party_id="operator", public_key=b64encode(public_key_bytes(new_key))))
+    other = World(Ledger(Settings(database_url, old_key, world.ledger.settings.pseudonym_key)), world.keys)  # another process
+    other.ledger.checkpoint()
+    revocation = registry("KeyRevoked", party_id="operator", key_id=key_id_for(public_key_bytes(old_key)))
+    size = world.ledger.log_size()
+
+    with pytest.raises(OperatorKeyNotLive):  # it revoked its own key: recorded, but not signed
+        world.submit("operator", revocation)
+    assert world.ledger.log_size() == size + 1
+    checkpoints = len(list(world.ledger.transparency.checkpoints()))
+    for ledger in (world.ledger, other.ledger):
+        with pytest.raises(OperatorKeyNotLive):
+            ledger.checkpoint()
+        with pytest.raises(OperatorKeyNotLive):
+            ledger.submit(world.signed("gemeente-haarlem", commission(ledger.pseudonym("111222333"))))
+    assert world.ledger.log_size() == size + 1  # nothing more recorded
+    assert len(list(world.ledger.transparency.checkpoints())) == checkpoints  # nothing more signed
+    other.ledger.close()
+    world.ledger.close()
+
+    rotated = Ledger(Settings(database_url, new_key, world.ledger.settings.pseudonym_key))
+    receipt = rotated.receipt(revocation["envelope_id"])
+    assert receipt is not None and receipt.accepted and receipt.log_index == size
+    assert rotated.checkpoint().tree_size == size + 1
+    rotated.close()
