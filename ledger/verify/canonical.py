@@ -7,7 +7,9 @@ library's C encoder with sorted keys, no spaces and ``ensure_ascii=False`` write
 bytes, except in one case: object keys are sorted by code point, JCS sorts them by UTF-16
 code unit, and the two orders differ only for characters beyond U+FFFF. Any such text goes
 to the reference encoder. Integers beyond 2**53 - 1, which the reference refuses, are
-refused while parsing. ``tests/unit/test_verify_canonical.py`` cross-checks the two.
+refused while parsing. A flat object (the usual payload) that is plainly canonical is
+told so without encoding it (``_flat_and_canonical``). ``tests/unit/test_verify_canonical.py``
+cross-checks all of these.
 """
 
 from __future__ import annotations
@@ -71,15 +73,35 @@ def loads(line: bytes) -> Any:
     """Parse one JSON text; raise ``CanonicalError`` unless ``line`` is its canonical form."""
     try:
         text = line.decode("utf-8")
-        value, _ = _SCAN(text, 0)
+        value, end = _SCAN(text, 0)
     except UnicodeDecodeError as exc:
         raise CanonicalError("json.utf8", "not UTF-8") from exc
     except CanonicalError:
         raise
     except (ValueError, StopIteration) as exc:
         raise CanonicalError("json.syntax", f"not JSON: {exc}") from exc
+    if _flat_and_canonical(text, value, end):
+        return value
     if _C_ENCODER is not None and "".join(_C_ENCODER(value, 0)) == text and (text.isascii() or max(text) <= "\uffff"):
         return value  # the usual case, compared as text (UTF-8 is one-to-one)
     if dumps(value) != line:  # trailing bytes included
         raise CanonicalError("json.canonical", "not in RFC 8785 canonical form")
     return value
+
+
+def _flat_and_canonical(text: str, value: Any, end: int) -> bool:
+    """Whether ``text`` (parsed to ``value``, ending at ``end``) is plainly canonical, told
+    without encoding; False leaves it to the encoder. Plainly canonical: the whole text is
+    one object with no other object or array in it, no backslash and no whitespace, no
+    member ``-0``, its keys strictly increasing and none beyond U+FFFF. Then every string is
+    written as RFC 8785 writes it (nothing to escape: the parser refuses raw control
+    characters), every number too (the parser reads only ``-?(0|[1-9][0-9]*)`` as an
+    integer; ``-0`` would read as 0), nothing separates the tokens, and the members are in
+    JCS order. The text has at least as many commas as members less one (more if a string
+    holds a comma) and at least as many members as parsed keys (more if a key repeats: the
+    parser keeps one), so equality means each key is there once, in the text's order."""
+    if type(value) is not dict or end != len(text) or "\\" in text or " " in text or "\n" in text or "\t" in text \
+            or "\r" in text or "[" in text or text.find("{", 1) != -1 or 0 in value.values() and ":-0" in text:
+        return False
+    keys = [*value]
+    return len(keys) == text.count(",") + 1 and keys == sorted(keys) and (text.isascii() or max(text) <= "\uffff")

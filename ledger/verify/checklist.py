@@ -110,6 +110,7 @@ class _Run:
 
     def __post_init__(self) -> None:
         self.files = {name: Lines(self.directory / name) for name in layout.FILES}
+        self.receipt_lines, self.registry_lines = self.files[layout.RECEIPTS], self.files[layout.REGISTRY]
         self.tree = TreeChecks(self.manifest, NoteStream(self.files[layout.CHECKPOINTS]), self.trusted, self.old)
         self.receipt_key = self.manifest.operator_public_key
         self.receipts = Receipts(key_id_for(self.receipt_key))
@@ -158,6 +159,7 @@ class _Run:
         leaf = line[:-1]
         entry = read_entry(leaf, index)
         payload, submitter, recorded_at = entry.payload, entry.submitter, entry.recorded_at
+        replay, signatures = self.replay, self.signatures
         if entry.log_index != index:
             raise VerificationFailed(2, "entry.log-index", f"line {index + 1} holds log index {entry.log_index}",
                                      log_index=index)
@@ -169,19 +171,19 @@ class _Run:
         self._recorded_at = recorded_at
         kind = payload.get("type")  # checked in (3); a registry entry's copy is checked now
         registry_entry = type(kind) is str and kind in REGISTRY_TYPES
-        if registry_entry and self.files[layout.REGISTRY].next() != line:
+        if registry_entry and self.registry_lines.next() != line:
             raise VerificationFailed(2, "registry.copy", f"{layout.REGISTRY} does not hold this registry entry",
                                      log_index=index)
 
         try:  # (3)
             validate_payload(payload)
-            public_key = self.replay.signing_key(payload, submitter, entry.key_id)
+            public_key = replay.signing_key(payload, submitter, entry.key_id)
         except InvalidSubmission as exc:
             raise VerificationFailed(3, exc.rule, f"the ledger could not have accepted this envelope: {exc}",
                                      log_index=index) from exc
-        self.signatures.add(index, 3, public_key, entry.signature, entry.signed_payload)
+        signatures.add(index, 3, public_key, entry.signature, entry.signed_payload)
 
-        decided, why = self.replay.decide(payload, submitter, recorded_at)  # (4)
+        decided, why = replay.decide(payload, submitter, recorded_at)  # (4)
         verdict, refusal = entry.verdict, entry.refusal
         if decided != verdict:
             reason = "" if why is None else f" ({why['rule']}: {why['detail']})"
@@ -193,11 +195,11 @@ class _Run:
                 4, "refusal.differs", f"recorded {refusal['rule']} (conflicting claim {refusal['conflicting_claim']}), "
                 f"the rules say {why['rule']} (conflicting claim {why['conflicting_claim']})", log_index=index)
         if verdict == ACCEPTED:
-            self.replay.apply(payload, submitter, recorded_at)
+            replay.apply(payload, submitter, recorded_at)
         return digest
 
     def _receipt(self, index: int, entry: Entry, digest: bytes) -> None:
-        line = self.files[layout.RECEIPTS].next()
+        line = self.receipt_lines.next()
         if line is None:
             raise VerificationFailed(2, "receipt.missing", f"{layout.RECEIPTS} has no receipt for this entry",
                                      log_index=index)

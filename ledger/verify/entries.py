@@ -24,6 +24,12 @@ _PAYLOAD_AT = b'","payload":'  # the end of the key_id string, the start of the 
 _SIGNATURE_KEY = b',"signature":"'
 _ENVELOPE_END = b'},"log_index":'
 _VERDICT_KEY = b',"verdict":'
+_VERDICT_MEMBERS = {verdict: b',"verdict":"' + verdict.encode("ascii") + b'"}' for verdict in (ACCEPTED, REFUSED)}
+_NAME = rb'[\x20\x21\x23-\x5b\x5d-\x7e]{1,100}'  # a key id or submitter that is canonical JSON text as it stands
+_HEAD = re.compile(rb'\{"envelope":\{"key_id":"(' + _NAME + rb')","payload":')
+_TAIL = re.compile(rb',"signature":"([A-Za-z0-9+/]{85}[AQgw]==)","submitter":"(' + _NAME + rb')"\},"log_index":'
+                   rb'(0|[1-9][0-9]{0,14}),"recorded_at":"([0-9]{4}-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]'
+                   rb'\.[0-9]{6}Z)","refusal":(?:null,"verdict":"accepted"|(\{.*\}),"verdict":"refused")\}')
 
 
 class Entry(NamedTuple):
@@ -46,6 +52,49 @@ class Entry(NamedTuple):
 def read_entry(leaf: bytes, index: int) -> Entry:
     """Line ``index`` (without its newline), or ``MalformedInput`` (step 2) if it is not
     canonical JSON of the shape of a recorded entry."""
+    entry = plain_entry(leaf)
+    return parsed_entry(leaf, index) if entry is None else entry
+
+
+def plain_entry(leaf: bytes) -> Entry | None:
+    """``parsed_entry`` for a plainly right line (the usual case), or None to leave the line
+    to it. Such a line is the entry template with its parts in place:
+
+        {"envelope":{"key_id":"K","payload":P,"signature":"S","submitter":"U"},
+         "log_index":N,"recorded_at":"R","refusal":F,"verdict":"V"}
+
+    where K and U are 1 to 100 printable ASCII characters other than a quote or backslash
+    (canonical as they stand), S is canonical base64 of 64 bytes, N an integer of at most
+    15 digits, R matches ``RECORDED_AT``, and P and F (when not ``null``) are canonical JSON
+    by ``loads``: P an object, F a refusal. The line is then the canonical encoding of the
+    entry those parts make (whichever ``,"signature":"`` the parts were cut at), so parsing
+    the whole line gives the same entry and the same cut bytes; only P and F are parsed."""
+    head = _HEAD.match(leaf)
+    if head is None:
+        return None
+    payload_at = head.end()
+    signature_key_at = leaf.rfind(_SIGNATURE_KEY)
+    tail = _TAIL.fullmatch(leaf, signature_key_at) if signature_key_at > payload_at else None
+    if tail is None:
+        return None
+    signature, submitter, log_index, recorded_at, refusal_text = tail.groups()
+    signed_payload = leaf[payload_at:signature_key_at]
+    try:
+        payload = loads(signed_payload)
+        refusal = None if refusal_text is None else loads(refusal_text)
+    except CanonicalError:
+        return None
+    if type(payload) is not dict or refusal_text is not None and not _is_refusal(refusal):
+        return None
+    verdict = ACCEPTED if refusal_text is None else REFUSED
+    verdict_member = _VERDICT_MEMBERS[verdict]
+    return Entry(payload, submitter.decode("ascii"), head[1].decode("ascii"), binascii.a2b_base64(signature), verdict,
+                 refusal, recorded_at.decode("ascii"), int(log_index), signed_payload,
+                 leaf[tail.end(2) + 2:len(leaf) - len(verdict_member)], verdict_member)
+
+
+def parsed_entry(leaf: bytes, index: int) -> Entry:
+    """``read_entry`` for any line: parsed whole, each part checked, failures named."""
     try:
         body = loads(leaf)
     except CanonicalError as exc:
@@ -79,12 +128,15 @@ def _shape(body: Any, index: int) -> tuple[Any, ...]:
         raise MalformedInput(2, "entry.log-index", "log_index is not an integer", log_index=index)
     if type(recorded_at) is not str or not RECORDED_AT.fullmatch(recorded_at):
         raise MalformedInput(2, "entry.recorded-at", "recorded_at is not YYYY-MM-DDTHH:MM:SS.ffffffZ", log_index=index)
-    if verdict == ACCEPTED and refusal is None or verdict == REFUSED and type(refusal) is dict \
-            and refusal.keys() == REFUSAL_FIELDS and type(refusal["rule"]) is str \
-            and all(v is None or type(v) is str for v in refusal.values()):
+    if verdict == ACCEPTED and refusal is None or verdict == REFUSED and _is_refusal(refusal):
         return payload, submitter, key_id, signature, verdict, refusal, recorded_at, log_index
     raise MalformedInput(2, "entry.verdict", "an accepted entry has no refusal; a refused one has "
                          "{rule, field, detail, conflicting_claim} of strings or nulls", log_index=index)
+
+
+def _is_refusal(refusal: Any) -> bool:
+    return type(refusal) is dict and refusal.keys() == REFUSAL_FIELDS and type(refusal["rule"]) is str \
+        and all(v is None or type(v) is str for v in refusal.values())
 
 
 def _cut(leaf: bytes, payload: dict[str, Any], verdict: str, refusal: dict[str, Any] | None, recorded_at: str,

@@ -24,9 +24,9 @@ RECEIPT_FIELDS = {"envelope_id", "verdict", "refusal", "recorded_at", "log_index
                   "aggregate_version", "key_id", "signature"}
 _HEAD = re.compile(rb'\{"aggregate_id":"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",'
                    rb'"aggregate_version":(?:0|[1-9][0-9]{0,14})')
-_SIGNATURE = re.compile(rb'[A-Za-z0-9+/]{85}[AQgw]==')  # canonical base64 of 64 bytes
+# after the signature key: canonical base64 of 64 bytes, then the verdict member, the line's last
+_TAIL = re.compile(rb'([A-Za-z0-9+/]{85}[AQgw]==)"(,"verdict":"(?:accepted|refused)"\})\n')
 _SIGNATURE_KEY = b',"signature":"'
-_QUOTE = ord('"')
 
 
 class Receipts:
@@ -48,12 +48,9 @@ class Receipts:
             middle = b"".join((b',"envelope_id":', dumps(envelope_id), self._key_id_member, hexlify(leaf_hash), b'"',
                                entry.members, _SIGNATURE_KEY))
             signature_at = start + len(middle)
-            verdict = entry.verdict_member
-            if line.startswith(middle, start) and len(line) == signature_at + 88 + 1 + len(verdict) + 1 \
-                    and line[signature_at + 88] == _QUOTE and line.startswith(verdict, signature_at + 89) \
-                    and line.endswith(b"\n") and _SIGNATURE.fullmatch(line, signature_at, signature_at + 88):
-                return (binascii.a2b_base64(line[signature_at:signature_at + 88]),
-                        line[:signature_at - len(_SIGNATURE_KEY)] + verdict)
+            tail = _TAIL.fullmatch(line, signature_at)
+            if tail is not None and line.startswith(middle, start) and tail[2] == entry.verdict_member:
+                return binascii.a2b_base64(tail[1]), line[:signature_at - len(_SIGNATURE_KEY)] + tail[2]
         return _parsed(line, index, entry, envelope_id, leaf_hash.hex(), self.key_id)
 
 

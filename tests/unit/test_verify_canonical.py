@@ -9,7 +9,7 @@ import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger.verify.canonical import SAFE, CanonicalError, dumps, loads
+from ledger.verify.canonical import _SCAN, SAFE, CanonicalError, _flat_and_canonical, dumps, loads
 
 TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12)
 VALUES = st.recursive(
@@ -61,3 +61,73 @@ def test_not_canonical_lines_are_refused_with_their_rule(line: bytes, rule: str)
     with pytest.raises(CanonicalError) as caught:
         loads(line)
     assert caught.value.rule == rule
+
+
+PLAIN_TEXT = st.text(st.sampled_from("abz09-é\ufb01"), max_size=5)  # nothing to escape
+FLAT = st.dictionaries(PLAIN_TEXT | TEXT, st.none() | st.booleans() | st.integers(-SAFE, SAFE) | st.sampled_from([0, -1])
+                       | PLAIN_TEXT | TEXT, min_size=1, max_size=6)
+EDITS = st.lists(st.tuples(st.integers(0, 400), st.sampled_from(["insert", "delete", "replace"]),
+                           st.sampled_from(list(' \t\n\\"{}[],:-0aé\U0001F600') + ["-0", '"a":1,']),
+                           ), max_size=3)
+
+
+def edited(text: str, edits: list[tuple[int, str, str]]) -> str:
+    for at, how, what in edits:
+        at = at % (len(text) + 1)
+        if how == "insert":
+            text = text[:at] + what + text[at:]
+        elif how == "delete":
+            text = text[:at] + text[at + 1:]
+        else:
+            text = text[:at] + what + text[at + 1:]
+    return text
+
+
+def reference_loads(line: bytes) -> object:
+    """The slow, literal rule: JSON of safe integers whose RFC 8785 form is these bytes."""
+    def refuse(text: str) -> object:
+        raise CanonicalError("json.integer", text)
+    try:
+        value = json.loads(line, parse_float=refuse, parse_constant=refuse)
+        if rfc8785.dumps(value) == line:
+            return value
+    except (ValueError, rfc8785.CanonicalizationError):
+        pass
+    raise CanonicalError("json.canonical", "not canonical")
+
+
+@given(FLAT, EDITS)
+@settings(max_examples=1500, deadline=None)
+def test_a_flat_object_told_canonical_without_encoding_is_canonical(value: dict[str, object],
+                                                                    edits: list[tuple[int, str, str]]) -> None:
+    text = edited(rfc8785.dumps(value).decode(), edits)
+    try:
+        parsed, end = _SCAN(text, 0)
+    except (ValueError, StopIteration):
+        return
+    if _flat_and_canonical(text, parsed, end):
+        assert text.encode() == rfc8785.dumps(parsed)
+    try:
+        expected = reference_loads(text.encode("utf-8", "surrogatepass"))
+    except CanonicalError:
+        with pytest.raises(CanonicalError):
+            loads(text.encode("utf-8", "surrogatepass"))
+        return
+    assert loads(text.encode()) == expected
+
+
+@pytest.mark.parametrize("text, plain", [
+    ('{"a":1,"b":"x"}', True),
+    ('{"a":1,"b":"x,y"}', False),  # a comma in a string: left to the encoder, which accepts it
+    ('{"a":0,"b":"12:-05"}', False),
+    ('{"a":{"b":1}}', False),
+    ('{"a":[1]}', False),
+    ('{"a":"b c"}', False),
+    ('{"a":"\\u00e9"}', False),
+    ('{}', False),
+])
+def test_which_objects_are_plainly_canonical(text: str, plain: bool) -> None:
+    value, end = _SCAN(text, 0)
+    assert _flat_and_canonical(text, value, end) is plain
+    if not text.startswith('{"a":"\\u'):
+        assert loads(text.encode()) == value

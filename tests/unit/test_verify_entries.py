@@ -1,5 +1,7 @@
 """A line of entries.jsonl as the verifier reads it: the envelope accepted exactly when
-``parse_envelope`` accepts it, and the bytes cut from the line equal the serialised ones."""
+``parse_envelope`` accepts it, the bytes cut from the line equal the serialised ones, and
+the plain path (the entry template, only payload and refusal parsed) reads exactly what the
+whole-line parser reads, or leaves the line to it."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from hypothesis import strategies as st
 from ledger.entry import leaf_bytes
 from ledger.envelope import parse_envelope
 from ledger.errors import MalformedSubmission
-from ledger.verify.entries import Entry, read_entry
+from ledger.verify.entries import Entry, parsed_entry, plain_entry, read_entry
 from ledger.verify.errors import MalformedInput
 
 SIGNATURE = base64.b64encode(bytes(range(64))).decode()
@@ -72,3 +74,50 @@ def test_a_line_of_another_shape_is_malformed() -> None:
         with pytest.raises(MalformedInput) as caught:
             read_entry(bad, 7)
         assert (caught.value.step, caught.value.rule) == (2, rule)
+
+
+PIECES = [b'"', b"\\", b" ", b"{", b"}", b"[", b",", b":", b"0", b"-0", b"7", b"A", b"=", b"\xc3\xa9", b"\xff", b"null",
+          b'","signature":"', b'"},"log_index":', b',"verdict":"refused"}', b',"verdict":"accepted"}', b'"refusal":null']
+EDITS = st.lists(st.tuples(st.integers(0, 1000), st.sampled_from(["insert", "delete", "replace"]), st.sampled_from(PIECES)),
+                 max_size=2)
+SUBMITTERS = st.sampled_from(["werkfit", "x", "y" * 100, "y" * 101, "", 'a "quoted" one', "caf\u00e9", "back\\slash"])
+
+
+def edited(data: bytes, edits: list[tuple[int, str, bytes]]) -> bytes:
+    for at, how, piece in edits:
+        at = at % (len(data) + 1)
+        if how == "insert":
+            data = data[:at] + piece + data[at:]
+        elif how == "delete":
+            data = data[:at] + data[at + len(piece):]
+        else:
+            data = data[:at] + piece + data[at + len(piece):]
+    return data
+
+
+@given(refused=st.booleans(), submitter=SUBMITTERS, key_id=SUBMITTERS, index=st.sampled_from([0, 7, 10**15 - 1, 2**53 - 1]),
+       note=st.none() | st.text(max_size=6) | st.integers(-3, 3), edits=EDITS)
+@settings(max_examples=1500, deadline=None)
+def test_the_plain_path_reads_exactly_what_the_parser_reads(refused: bool, submitter: str, key_id: str, index: int,
+                                                            note: object, edits: list[tuple[int, str, bytes]]) -> None:
+    payload = PAYLOAD if note is None else {**PAYLOAD, "note": note}
+    envelope = {**ENVELOPE, "payload": payload, "submitter": submitter, "key_id": key_id}
+    leaf = edited(line(envelope, index, *(("refused", REFUSAL) if refused else ("accepted", None))), edits)
+    plain = plain_entry(leaf)
+    try:
+        expected = parsed_entry(leaf, index)
+    except MalformedInput as exc:
+        assert plain is None
+        with pytest.raises(MalformedInput) as caught:
+            read_entry(leaf, index)
+        assert (caught.value.rule, str(caught.value)) == (exc.rule, str(exc))
+        return
+    assert plain is None or plain == expected
+    assert read_entry(leaf, index) == expected
+
+
+@pytest.mark.parametrize("verdict, refusal", [("accepted", None), ("refused", REFUSAL)])
+def test_the_usual_line_takes_the_plain_path(verdict: str, refusal: object) -> None:
+    leaf = line(ENVELOPE, 7, verdict, refusal)
+    assert plain_entry(leaf) == parsed_entry(leaf, 7) == read_entry(leaf, 7)
+    assert plain_entry(leaf) is not None
