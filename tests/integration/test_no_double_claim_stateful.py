@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from ledger.aggregates import dossier_id
+from ledger.receipt import Receipt
 from tests.support import FUNDERS, PROVIDERS, World, claim, commission, live_overlaps, make_world, new_id, payload
 
 CLIENTS = ("111222333", "123456782")
@@ -61,6 +61,29 @@ class Submissions(RuleBasedStateMachine):
         if self.world.submit(submitter, p).accepted:
             self.claims.append((ref, p["claim_id"], submitter, funder))
 
+    @rule(data=st.data(), starts=st.lists(st.integers(0, 300), min_size=2, max_size=5),
+          tampered=st.sets(st.integers(0, 4), max_size=2))
+    def claims_in_one_batch(self, data: st.DataObject, starts: list[int], tampered: set[int]) -> None:
+        """Several claims (same employer, often the same client) in one batch, some with a
+        signature that does not verify: decided in order, the bad ones recorded nowhere."""
+        if not self.trajectories:
+            return
+        items, drawn = [], []
+        for i, start in enumerate(starts):
+            ref, tid, funder, provider = data.draw(st.sampled_from(self.trajectories))
+            job_start = DAY0 + timedelta(days=start)
+            p = claim(ref, tid, kvk=EMPLOYERS[0], job_start=job_start.isoformat(),
+                      application_date=(job_start - timedelta(days=10)).isoformat())
+            envelope = self.world.signed(provider, p)
+            if i in tampered:
+                envelope = {**envelope, "signature": envelope["signature"][::-1]}
+            items.append(envelope)
+            drawn.append((ref, p["claim_id"], provider, funder))
+        for i, result in enumerate(self.world.ledger.submit_batch(items)):
+            if isinstance(result, Receipt) and result.accepted:
+                assert i not in tampered
+                self.claims.append(drawn[i])
+
     @rule(data=st.data(), kind=st.sampled_from(["PlacementRejected", "PlacementWithdrawn", "PlacementConfirmed"]),
           by_right_party=st.booleans())
     def decide_claim(self, data: st.DataObject, kind: str, by_right_party: bool) -> None:
@@ -78,7 +101,7 @@ class Submissions(RuleBasedStateMachine):
             return
         for ref in self.refs:
             try:
-                dossier = self.world.ledger.repository.get(dossier_id(ref))
+                dossier = self.world.ledger.dossier(ref)  # read from the store, not the cache
             except AggregateNotFoundError:  # no dossier for this client yet
                 continue
             assert live_overlaps(dossier.data["claims"]) == []
