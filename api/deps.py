@@ -46,4 +46,5 @@ def paging(
 
 LedgerDep = Annotated[Ledger, Depends(get_ledger)]
 ReaderDep = Annotated[Reader, Depends(get_reader)]
+SettingsDep = Annotated[ApiSettings, Depends(get_settings)]
 PagingDep = Annotated[Paging, Depends(paging)]

@@ -32,6 +32,7 @@ DESCRIPTIONS = {
     404: "Absent, or not the caller's to see",
     409: "Conflicts with what the ledger holds (for a refusal: recorded, with the receipt)",
     413: "The request body is larger than allowed",
+    429: "Too many requests of this kind this hour: try again after Retry-After seconds",
     422: "Refused by a ledger rule (recorded, with the receipt) or an envelope that cannot be verified",
     500: "Internal error (no details are given)",
     503: "Busy or storage unavailable: try again (Retry-After)",

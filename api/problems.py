@@ -44,6 +44,7 @@ from ledger.errors import (
     UnknownParty,
     refusal_from_dict,
 )
+from ledger.lookup_quota import TooManyLookups
 from ledger.merkle import TreeInputError
 from ledger.receipt import Receipt
 from ledger.transparency.service import BeyondLog
@@ -108,6 +109,7 @@ PROBLEMS: dict[type[Exception], Kind] = {
     ProjectionError: Kind(500, "projection-failed", "The projections cannot give a trustworthy answer"),
     # availability
     LedgerBusy: Kind(503, "busy", "The ledger is busy; try again", (("Retry-After", "1"),)),
+    TooManyLookups: Kind(429, "too-many-lookups", "Too many pseudonym lookups this hour"),
     OperatorKeyNotLive: Kind(503, "signing-key-revoked", "The ledger's signing key was revoked; it signs nothing "
                              "until restarted with a live key"),
     persistence.OperationalError: _UNAVAILABLE,
@@ -172,7 +174,8 @@ async def _ledger_error(request: Request, exc: Exception) -> JSONResponse:
     kind, body = error_problem(exc)
     if kind.status >= 500:
         log.warning("%s on %s %s: %s", type(exc).__name__, request.method, request.url.path, kind.slug)
-    return response(kind, {**body, "instance": request.url.path})
+    retry = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyLookups) else None
+    return response(kind, {**body, "instance": request.url.path}, retry)
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:

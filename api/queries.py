@@ -21,6 +21,7 @@ from ledger.application import Ledger
 from ledger.entry import now_utc, recording_date
 from ledger.envelope import b64encode, key_id_for, public_key_bytes
 from ledger.errors import InvalidSubmission
+from ledger.lookup_quota import count_lookup
 from ledger.registry.state import RegistryState
 from ledger.transparency.service import SignedCheckpoint
 from projections.definitions.registry import DefinitionRegistry
@@ -75,7 +76,9 @@ class Reader:
                 "log_origin": self.ledger.settings.log_origin,
                 "checkpoint_verifier_key": self.ledger.transparency.verifier_key}
 
-    def pseudonym(self, bsn: str) -> dict[str, str]:
+    def pseudonym(self, caller: Caller, bsn: str, per_hour: int) -> dict[str, str]:
+        """Counted against the caller's hourly lookups before the BSN is even looked at."""
+        count_lookup(self.ledger.engine, caller.party_id, per_hour)
         return {"client_ref": self.ledger.pseudonym(bsn)}
 
     def receipt(self, caller: Caller, envelope_id: str) -> dict[str, Any]:

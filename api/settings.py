@@ -23,6 +23,7 @@ class ApiSettings:
     ledger: Settings
     max_body_bytes: int = 1 << 20  # every request body, batches included
     signature_max_age: int = 300  # seconds a request signature is accepted after its `created`
+    pseudonym_lookups_per_hour: int = 5000  # per party: a lookup can test any BSN
     clock_skew: int = 30  # seconds a `created` may lie in the future
     public_url: str = API_PREFIX
     contact_name: str = "trajectledger operator"
@@ -32,8 +33,10 @@ class ApiSettings:
     def __post_init__(self) -> None:
         if not self.public_url.rstrip("/").endswith(API_PREFIX):
             raise SettingsError(f"the public URL must end in {API_PREFIX}: {self.public_url!r}")
-        if self.max_body_bytes < 1024 or self.signature_max_age < 1 or self.clock_skew < 0:
-            raise SettingsError("max_body_bytes >= 1024, signature_max_age >= 1 and clock_skew >= 0")
+        if self.max_body_bytes < 1024 or self.signature_max_age < 1 or self.clock_skew < 0 \
+                or self.pseudonym_lookups_per_hour < 1:
+            raise SettingsError("max_body_bytes >= 1024, signature_max_age >= 1, clock_skew >= 0 and "
+                                "pseudonym_lookups_per_hour >= 1")
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None, ledger: Settings | None = None) -> "ApiSettings":
@@ -45,4 +48,10 @@ class ApiSettings:
             "contact_email": env.get("TRAJECTLEDGER_API_CONTACT_EMAIL"),
             "contact_url": env.get("TRAJECTLEDGER_API_CONTACT_URL"),
         }
+        per_hour = env.get("TRAJECTLEDGER_API_PSEUDONYM_LOOKUPS_PER_HOUR")
+        if per_hour:
+            try:
+                optional["pseudonym_lookups_per_hour"] = int(per_hour)
+            except ValueError as exc:
+                raise SettingsError(f"TRAJECTLEDGER_API_PSEUDONYM_LOOKUPS_PER_HOUR is not a whole number: {per_hour!r}") from exc
         return cls(ledger or Settings.from_environ(env), **{k: v for k, v in optional.items() if v})

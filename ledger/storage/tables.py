@@ -34,3 +34,11 @@ checkpoints = Table(
     Column("note", Text(), nullable=False),
     Column("created_at", String(32), nullable=False),
 )
+
+pseudonym_lookups = Table(  # how many BSNs each party turned into client_refs, per UTC hour
+    "pseudonym_lookups",
+    metadata,
+    Column("party_id", String(100), primary_key=True),
+    Column("hour", String(13), primary_key=True),
+    Column("lookups", Integer(), nullable=False),
+)
