@@ -24,15 +24,21 @@ PROCESSES = 8
 BATCHES, NEW_CLIENTS = 4, 39
 
 
-def _claimant(url: str, operator_pem: bytes, pseudonym_key: bytes, envelope: dict[str, Any], barrier: Any, out: Any) -> None:
+def _submitter(url: str, operator_pem: bytes, pseudonym_key: bytes, envelopes: dict[str, Any] | list[dict[str, Any]],
+               barrier: Any, out: Any) -> None:
+    """In its own process: one envelope with ``submit`` (puts its receipt), or a list with
+    ``submit_batch`` (puts the list of results); an error is put for the parent to fail on."""
     from ledger.envelope import load_private_key
 
     ledger = Ledger(Settings(url, load_private_key(operator_pem), pseudonym_key))
     barrier.wait(timeout=60)
     try:
-        out.put(ledger.submit(envelope).as_dict())
+        if isinstance(envelopes, dict):
+            out.put(ledger.submit(envelopes).as_dict())
+        else:
+            out.put([r.as_dict() if isinstance(r, Receipt) else {"error": repr(r)} for r in ledger.submit_batch(envelopes)])
     except Exception as exc:  # reported to the parent, which fails the test
-        out.put({"error": repr(exc)})
+        out.put({"error": repr(exc)} if isinstance(envelopes, dict) else [{"error": repr(exc)}])
     finally:
         ledger.close()
 
@@ -55,7 +61,7 @@ def test_eight_processes_claim_one_job(database_url: str) -> None:
     barrier, out = ctx.Barrier(PROCESSES), ctx.Queue()
     settings = world.ledger.settings
     procs = [
-        ctx.Process(target=_claimant, args=(database_url, private_key_pem(settings.operator_key),
+        ctx.Process(target=_submitter, args=(database_url, private_key_pem(settings.operator_key),
                                             settings.pseudonym_key, env, barrier, out))
         for env in envelopes
     ]
@@ -84,20 +90,6 @@ def test_eight_processes_claim_one_job(database_url: str) -> None:
     world.ledger.close()
 
 
-def _batch_claimant(url: str, operator_pem: bytes, pseudonym_key: bytes, envelopes: list[dict[str, Any]], barrier: Any,
-                    out: Any) -> None:
-    from ledger.envelope import load_private_key
-
-    ledger = Ledger(Settings(url, load_private_key(operator_pem), pseudonym_key))
-    barrier.wait(timeout=60)
-    try:
-        out.put([r.as_dict() if isinstance(r, Receipt) else {"error": repr(r)} for r in ledger.submit_batch(envelopes)])
-    except Exception as exc:  # reported to the parent, which fails the test
-        out.put([{"error": repr(exc)}])
-    finally:
-        ledger.close()
-
-
 @pytest.mark.slow
 def test_four_processes_submit_batches_that_open_the_same_dossiers_and_claim_one_job(database_url: str) -> None:
     world = make_world(database_url)
@@ -117,8 +109,8 @@ def test_four_processes_submit_batches_that_open_the_same_dossiers_and_claim_one
     ctx = multiprocessing.get_context("spawn")
     barrier, out = ctx.Barrier(BATCHES), ctx.Queue()
     settings = world.ledger.settings
-    procs = [ctx.Process(target=_batch_claimant, args=(database_url, private_key_pem(settings.operator_key),
-                                                       settings.pseudonym_key, batch, barrier, out))
+    procs = [ctx.Process(target=_submitter, args=(database_url, private_key_pem(settings.operator_key),
+                                                  settings.pseudonym_key, batch, barrier, out))
              for batch in batches]
     for p in procs:
         p.start()

@@ -9,21 +9,13 @@ from enum import IntEnum
 import pytest
 import rfc8785
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from ledger.canonical import SAFE, canonical_bytes
 from ledger.errors import MalformedSubmission
-
-# any Unicode text, astral characters and control characters included (no lone surrogates)
-TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=12)
-VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers(-SAFE, SAFE) | TEXT,
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(TEXT, children, max_size=4),
-    max_leaves=20,
-)
+from tests.strategies import JSON_VALUES
 
 
-@given(VALUES)
+@given(JSON_VALUES)
 @settings(max_examples=500, deadline=None)
 def test_equals_the_reference_encoder(value: object) -> None:
     assert canonical_bytes(value) == rfc8785.dumps(value)

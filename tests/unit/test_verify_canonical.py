@@ -10,22 +10,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ledger.verify.canonical import _SCAN, SAFE, CanonicalError, _flat_and_canonical, dumps, loads
-
-TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12)
-VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers(-SAFE, SAFE) | TEXT,
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(TEXT, children, max_size=4),
-    max_leaves=20,
-)
+from tests.strategies import JSON_VALUES, TEXT
 
 
-@given(VALUES)
+@given(JSON_VALUES)
 @settings(max_examples=400, deadline=None)
 def test_dumps_equals_the_reference_encoder(value: object) -> None:
     assert dumps(value) == rfc8785.dumps(value)
 
 
-@given(VALUES)
+@given(JSON_VALUES)
 @settings(max_examples=200, deadline=None)
 def test_canonical_bytes_round_trip_and_any_other_spelling_is_refused(value: object) -> None:
     canonical = rfc8785.dumps(value)
