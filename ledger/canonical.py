@@ -26,7 +26,7 @@ def canonical_bytes(value: Any) -> bytes:
     """RFC 8785 canonical JSON. Floats, integers beyond 2**53 - 1 and non-string keys are
     refused with the path of the first one (``json.integer``, ``json.key``)."""
     if _plain(value):
-        text = _encode(value)
+        text = encode_text(value)
         if text.isascii() or max(text) <= "\uffff":
             try:
                 return text.encode("utf-8")
@@ -89,7 +89,10 @@ _C_ENCODER = None if json.encoder.c_make_encoder is None else json.encoder.c_mak
     None, _not_json, json.encoder.encode_basestring, None, ":", ",", True, False, False)
 
 
-def _encode(value: Any) -> str:
+def encode_text(value: Any) -> str:
+    """The text the standard library's C encoder writes for ``value`` (sorted keys, no
+    spaces, no ASCII escaping): RFC 8785's text for values already known to be plain and
+    free of characters beyond U+FFFF. No checks: ``canonical_bytes`` is the checked way."""
     if type(value) is str or _C_ENCODER is None:
         return _ENCODER.encode(value)
     return "".join(_C_ENCODER(value, 0))

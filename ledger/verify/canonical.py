@@ -17,9 +17,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ledger.canonical import canonical_bytes
-
-SAFE = 2**53 - 1  # the integers JCS can write exactly
+from ledger.canonical import SAFE, canonical_bytes, encode_text
 
 
 class CanonicalError(ValueError):
@@ -41,28 +39,15 @@ def _no_float(text: str) -> Any:
     raise CanonicalError("json.integer", f"{text}: numbers are integers")
 
 
-def _not_json(value: Any) -> Any:
-    raise TypeError(f"{type(value).__name__} is not JSON")
-
-
 _SCAN = json.JSONDecoder(parse_int=_integer, parse_float=_no_float, parse_constant=_no_float).scan_once  # type: ignore[attr-defined]
-_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False,
-                            check_circular=False)
-_STRING = json.encoder.encode_basestring  # C when available: escapes exactly as RFC 8785 does
-# the C encoder behind _ENCODER.encode, made once rather than on every call (as encode does)
-_C_ENCODER = None if json.encoder.c_make_encoder is None else json.encoder.c_make_encoder(  # type: ignore[attr-defined]
-    None, _not_json, json.encoder.encode_basestring, None, ":", ",", True, False, False)
 
 
 def dumps(value: Any) -> bytes:
     """The canonical bytes of a value parsed by ``loads`` (or built of the same kinds: no
     floats, no integers beyond 2**53 - 1)."""
-    if type(value) is str:  # a string alone: no keys to sort
-        text = _STRING(value)
-    else:
-        text = _ENCODER.encode(value) if _C_ENCODER is None else "".join(_C_ENCODER(value, 0))
-        if not text.isascii() and max(text) > "\uffff":
-            return canonical_bytes(value)
+    text = encode_text(value)
+    if not text.isascii() and max(text) > "\uffff":
+        return canonical_bytes(value)
     try:
         return text.encode("utf-8")
     except UnicodeEncodeError as exc:  # a lone surrogate, from a \\ud800 escape
@@ -82,7 +67,7 @@ def loads(line: bytes) -> Any:
         raise CanonicalError("json.syntax", f"not JSON: {exc}") from exc
     if _flat_and_canonical(text, value, end):
         return value
-    if _C_ENCODER is not None and "".join(_C_ENCODER(value, 0)) == text and (text.isascii() or max(text) <= "\uffff"):
+    if encode_text(value) == text and (text.isascii() or max(text) <= "\uffff"):
         return value  # the usual case, compared as text (UTF-8 is one-to-one)
     if dumps(value) != line:  # trailing bytes included
         raise CanonicalError("json.canonical", "not in RFC 8785 canonical form")
