@@ -59,10 +59,7 @@ from ledger.storage.tables import log_entries
 from ledger.transparency.service import SignedCheckpoint, TransparencyLog
 
 MAX_ATTEMPTS = 50
-_RECORDED_TOPICS = {  # the classes the @event decorators made
-    get_topic(cls): getattr(cls, "class_version", 1)
-    for cls in (Dossier.Recorded, Registry.Recorded)  # type: ignore[attr-defined]
-}
+_RECORDED = {get_topic(cls): cls for cls in (Dossier.Recorded, Registry.Recorded)}  # type: ignore[attr-defined]
 GENESIS_NAMESPACE = uuid.UUID("0b5e1a9c-2f4d-4e6b-8a7c-1d2e3f4a5b6c")
 
 
@@ -406,9 +403,10 @@ class Ledger(Application[uuid.UUID]):
         event class's current version: nothing to upcast); through the mapper otherwise."""
         state = bytes(row.state)
         mapper = self.mapper
-        if row.topic in _RECORDED_TOPICS and mapper.cipher is None and mapper.compressor is None:
+        event_class = _RECORDED.get(row.topic)
+        if event_class is not None and mapper.cipher is None and mapper.compressor is None:
             event_state = mapper.transcoder.decode(state)
-            if "class_version" not in event_state and _RECORDED_TOPICS[row.topic] == 1:
+            if "class_version" not in event_state and getattr(event_class, "class_version", 1) == 1:
                 return event_state["entry"]  # type: ignore[no-any-return]
         stored = StoredEvent(row.originator_id, row.originator_version, row.topic, state)
         return self.mapper.to_domain_event(stored).entry  # type: ignore[attr-defined,no-any-return]

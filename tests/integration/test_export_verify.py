@@ -9,11 +9,13 @@ import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 
+from ledger.aggregates import Dossier
 from ledger.application import Ledger
 from ledger.bundle import layout
 from ledger.bundle.export import ExportError, export_bundle
@@ -125,6 +127,28 @@ def test_verify_uses_worker_processes_and_reports_the_same_first_failure(world: 
         with pytest.raises(VerificationFailed) as caught:
             verify_bundle(tmp_path / "bundle", workers=workers)
         assert (caught.value.log_index, caught.value.step, caught.value.rule) == (9, 2, "signature.invalid")
+
+
+def test_an_upcaster_on_recorded_events_is_applied_and_an_entry_it_changes_fails_verification(
+        world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Recorded entries are the log's leaves: their bytes may never change. Should an event
+    class version ever upcast them, the ledger reads them through the upcaster (not the fast
+    decode) and the changed bytes fail verification on the first such entry. Schemas evolve
+    by new payload types, never by rewriting what was recorded."""
+    populate(world, clients=1)
+
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state["entry"]["envelope"]["payload"]["note"] = "added later"
+
+    monkeypatch.setattr(Dossier.Recorded, "class_version", 2, raising=False)  # type: ignore[attr-defined]
+    monkeypatch.setattr(Dossier.Recorded, "upcast_v1_v2", staticmethod(upcast_v1_v2), raising=False)  # type: ignore[attr-defined]
+    entries = world.ledger.entries(0, 10_000)
+    upcast = [i for i, body in entries if body["envelope"]["payload"].get("note") == "added later"]
+    assert upcast and all(body["envelope"]["payload"]["type"] != "PartyRegistered" for i, body in entries if i in upcast)
+    export_bundle(world.ledger, tmp_path / "bundle")
+    with pytest.raises(VerificationFailed) as caught:
+        verify_bundle(tmp_path / "bundle")
+    assert (caught.value.log_index, caught.value.rule) == (upcast[0], "leaf.hash")
 
 
 @pytest.mark.parametrize("field", ["verdict", "recorded_at", "payload"])
