@@ -10,7 +10,11 @@ transaction) in log order, a page at a time: memory stays O(log n) whatever the 
   query) until a checkpoint is due - ``every_entries`` entries or ``every_seconds`` seconds
   after the last one this process knows of - then one query and, if still due, a signature.
 * ``inclusion_proof`` / ``consistency_proof`` take ints and return lists of 32-byte hashes
-  (RFC 9162), built in one pass over the leaf hashes (``ledger.transparency.subtrees``).
+  (RFC 9162). A proof is made of subtrees, each split into aligned perfect subtrees
+  (``ledger.transparency.subtrees``). Those of ``TILE`` leaves or more are complete parts
+  of an append-only log and never change: their hashes are kept in memory once computed
+  (about 2 hashes per ``TILE`` entries), so a proof reads at most two tiles of leaves once
+  the log has been hashed by this process, not the whole log.
 """
 
 from __future__ import annotations
@@ -31,15 +35,17 @@ from ledger.entry import now_utc
 from ledger.envelope import public_key_bytes
 from ledger.errors import LedgerError
 from ledger.merkle import RootAccumulator, TreeInputError
+from ledger.merkle.hashing import node_hash
 from ledger.settings import SettingsError
 from ledger.storage.tables import checkpoints, log_entries
-from ledger.transparency.subtrees import consistency_ranges, inclusion_ranges, proof_from_stream
+from ledger.transparency.subtrees import Range, consistency_ranges, fold, inclusion_ranges, perfect_parts, perfect_root
 
 logger = logging.getLogger(__name__)
 
 EVERY_ENTRIES = 1000
 EVERY_SECONDS = 60.0
 PAGE = 10_000
+TILE = 256  # leaves: perfect subtrees this large or larger are kept once hashed
 
 
 class BeyondLog(TreeInputError):
@@ -86,6 +92,7 @@ class TransparencyLog:
         self._clock = clock
         self._lock = threading.Lock()
         self._accumulator = RootAccumulator()
+        self._perfect: dict[tuple[int, int], bytes] = {}  # (start, size) -> MTH, for size >= TILE
         self._known_size = 0  # the newest checkpoint this process knows of ...
         self._known_at = clock()  # ... and when it learned of it
 
@@ -212,13 +219,39 @@ class TransparencyLog:
         """PATH(index, D[size]) of RFC 9162 from the stored leaf hashes."""
         ranges = inclusion_ranges(index, size)
         self._within_log(size)
-        return proof_from_stream(ranges, self.leaf_hashes(0, size))
+        return self._proof(ranges)
 
     def consistency_proof(self, old_size: int, size: int) -> list[bytes]:
         """PROOF(old_size, D[size]) of RFC 9162 from the stored leaf hashes."""
         ranges = consistency_ranges(old_size, size)
         self._within_log(size)
-        return proof_from_stream(ranges, self.leaf_hashes(0, size))
+        return self._proof(ranges)
+
+    def _proof(self, ranges: list[Range]) -> list[bytes]:
+        tiles: dict[int, list[bytes]] = {}  # the leaves of the tiles this proof reads
+        return [fold([self._perfect_hash(start, size, tiles) for start, size in perfect_parts(a, b)])
+                for a, b in ranges]
+
+    def _perfect_hash(self, start: int, size: int, tiles: dict[int, list[bytes]]) -> bytes:
+        """The MTH of the aligned perfect subtree of ``size`` leaves from ``start``."""
+        if size < TILE:  # within one tile: from its leaves
+            tile = start - start % TILE
+            if tile not in tiles:
+                tiles[tile] = list(self.leaf_hashes(tile, start + size))
+            elif len(tiles[tile]) < start + size - tile:  # read further into the same tile
+                tiles[tile] += self.leaf_hashes(tile + len(tiles[tile]), start + size)
+            return perfect_root(tiles[tile][start - tile:start - tile + size])
+        key = (start, size)
+        found = self._perfect.get(key)
+        if found is None:
+            if size == TILE:
+                found = perfect_root(list(self.leaf_hashes(start, start + size)))
+            else:
+                half = size // 2
+                found = node_hash(self._perfect_hash(start, half, tiles), self._perfect_hash(start + half, half, tiles))
+            with self._lock:
+                self._perfect[key] = found
+        return found
 
     def _within_log(self, size: int) -> None:
         current = self.size()

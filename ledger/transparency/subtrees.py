@@ -81,6 +81,16 @@ def perfect_parts(start: int, end: int) -> list[Part]:
     return parts
 
 
+def perfect_root(leaf_hashes: list[bytes]) -> bytes:
+    """The MTH of 2**k leaf hashes (an aligned perfect subtree), k >= 0."""
+    level = leaf_hashes
+    if not level or len(level) & (len(level) - 1):
+        raise TreeInputError(f"{len(level)} leaves do not make a perfect subtree")
+    while len(level) > 1:
+        level = [node_hash(level[i], level[i + 1]) for i in range(0, len(level), 2)]
+    return level[0]
+
+
 def fold(part_hashes: list[bytes]) -> bytes:
     """The MTH of a range from the hashes of its ``perfect_parts``."""
     node = part_hashes[-1]

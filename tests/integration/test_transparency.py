@@ -3,14 +3,17 @@ inclusion and consistency proofs from ``log_entries``, operator key rotation."""
 
 from __future__ import annotations
 
+import hashlib
 import os
+import random
 import threading
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import func, select
+from sqlalchemy import Engine, create_engine, func, insert, select
 
 from ledger.application import Ledger
 from ledger.bundle.export import export_bundle
@@ -28,7 +31,8 @@ from ledger.merkle import (
     verify_inclusion,
 )
 from ledger.settings import Settings, SettingsError
-from ledger.storage.tables import checkpoints
+from ledger.storage.migrate import upgrade
+from ledger.storage.tables import checkpoints, log_entries
 from ledger.transparency.service import BeyondLog, TransparencyLog
 from ledger.verify import VerificationFailed, verify_bundle
 from tests.integration.test_export_verify import populate
@@ -236,3 +240,42 @@ def test_a_ledger_whose_operator_key_is_revoked_signs_nothing_more(database_url:
     assert receipt is not None and receipt.accepted and receipt.log_index == size
     assert rotated.checkpoint().tree_size == size + 1
     rotated.close()
+
+
+def test_proofs_over_several_tiles_equal_ledger_merkle_and_stay_right_as_the_log_grows(database_url: str) -> None:
+    """Proofs are built from perfect subtrees of 256 leaves and more, kept once hashed: over
+    logs of several tiles they must equal the proofs over all the leaves, before and after
+    the log grows, from a warm or a cold cache."""
+    engine = create_engine(database_url)
+    try:
+        upgrade(engine)
+        _check_proofs_over_tiles(engine)
+    finally:
+        engine.dispose()
+
+
+def _check_proofs_over_tiles(engine: Engine) -> None:
+    hashes = [hashlib.sha256(b"leaf %d" % i).digest() for i in range(1400)]
+
+    def store(start: int, end: int) -> None:
+        with engine.begin() as connection:
+            connection.execute(insert(log_entries), [
+                {"log_index": i, "originator_id": uuid.UUID(int=i + 1), "originator_version": 1, "envelope_id": str(i),
+                 "leaf_hash": hashes[i], "recorded_at": "2026-01-01T00:00:00.000000Z"} for i in range(start, end)])
+
+    store(0, 1100)
+    warm = TransparencyLog(engine, Ed25519PrivateKey.generate(), "trajectledger.example/log")
+    rng = random.Random(5)
+    for size in (255, 256, 257, 511, 512, 1024, 1025, 1100):
+        for index in {0, 255, 256, size - 1, rng.randrange(size)}:
+            if index < size:
+                assert warm.inclusion_proof(index, size) == inclusion_proof(hashes[:size], index)
+        for old in {1, 255, 256, 257, size // 2 or 1, size}:
+            if old <= size:
+                assert warm.consistency_proof(old, size) == consistency_proof(hashes[:size], old)
+    store(1100, 1400)  # the log grows: what was kept still holds
+    cold = TransparencyLog(engine, Ed25519PrivateKey.generate(), "trajectledger.example/log")
+    for log in (warm, cold):
+        for index in (0, 700, 1023, 1024, 1399):
+            assert log.inclusion_proof(index, 1400) == inclusion_proof(hashes, index)
+        assert log.consistency_proof(1100, 1400) == consistency_proof(hashes, 1100)

@@ -24,6 +24,7 @@ from ledger.transparency.subtrees import (
     fold,
     inclusion_ranges,
     perfect_parts,
+    perfect_root,
     proof_from_stream,
 )
 
@@ -99,3 +100,14 @@ def test_kept_subtrees_are_released_after_use() -> None:
     tap.extend(LEAVES[:10])
     plan.build(tap)
     assert not tap._kept and not tap._wanted
+
+
+@pytest.mark.parametrize("size", [1, 2, 4, 8, 64])
+def test_a_perfect_root_is_the_merkle_tree_hash(size: int) -> None:
+    assert perfect_root(LEAVES[:size]) == root_hash(LEAVES[:size])
+
+
+@pytest.mark.parametrize("size", [0, 3, 6, 100])
+def test_only_a_power_of_two_of_leaves_makes_a_perfect_subtree(size: int) -> None:
+    with pytest.raises(TreeInputError):
+        perfect_root(LEAVES[:size])
