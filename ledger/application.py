@@ -423,8 +423,6 @@ class Ledger(Application[uuid.UUID]):
                 recorded_at=body["recorded_at"],
                 log_index=append.log_index,
                 leaf_hash=append.leaf_hash.hex(),
-                aggregate_id=str(append.originator_id),
-                aggregate_version=append.originator_version,
             ),
             self.settings.operator_key,
             self._operator_key_id,

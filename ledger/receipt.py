@@ -21,8 +21,6 @@ class Receipt:
     recorded_at: str
     log_index: int
     leaf_hash: str  # hex
-    aggregate_id: str
-    aggregate_version: int
     key_id: str = ""
     signature: str = ""
 
@@ -39,8 +37,6 @@ class Receipt:
             "recorded_at": self.recorded_at,
             "log_index": self.log_index,
             "leaf_hash": self.leaf_hash,
-            "aggregate_id": self.aggregate_id,
-            "aggregate_version": self.aggregate_version,
             "key_id": self.key_id,
         }
 

@@ -45,7 +45,6 @@ class Refusal(BaseModel):
 RECEIPT_EXAMPLE = {
     "envelope_id": EXAMPLE_UUID, "verdict": "accepted", "refusal": None,
     "recorded_at": "2026-11-22T12:28:28.589314Z", "log_index": 17, "leaf_hash": "ab" * 32,
-    "aggregate_id": "3f1de2b6-5a47-4d5c-9a0f-8b0e4bd6c0a1", "aggregate_version": 4,
     "key_id": EXAMPLE_KEY_ID, "signature": EXAMPLE_SIGNATURE,
 }
 
@@ -60,8 +59,6 @@ class Receipt(BaseModel):
     recorded_at: str = Field(json_schema_extra={"format": "date-time"})
     log_index: int
     leaf_hash: str
-    aggregate_id: str
-    aggregate_version: int
     key_id: str
     signature: str
 

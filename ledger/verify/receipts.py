@@ -1,7 +1,7 @@
 """One line of receipts.jsonl: it must be the canonical receipt of its entry, signed.
 
-Given the entry, a receipt is determined but for its aggregate id and version and its
-signature, so the expected bytes are built (mostly cut from the entry's line) and compared
+Given the entry, a receipt is determined but for its signature, so the expected bytes are
+built (mostly cut from the entry's line) and compared
 (fast path); a line that differs is parsed to say exactly what differs. Either way the
 result is the signature and the bytes it must be over (the canonical receipt without its
 signature member).
@@ -20,10 +20,7 @@ from ledger.verify.canonical import CanonicalError, dumps, loads
 from ledger.verify.entries import Entry
 from ledger.verify.errors import MalformedInput, VerificationFailed
 
-RECEIPT_FIELDS = {"envelope_id", "verdict", "refusal", "recorded_at", "log_index", "leaf_hash", "aggregate_id",
-                  "aggregate_version", "key_id", "signature"}
-_HEAD = re.compile(rb'\{"aggregate_id":"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",'
-                   rb'"aggregate_version":(?:0|[1-9][0-9]{0,14})')
+RECEIPT_FIELDS = {"envelope_id", "verdict", "refusal", "recorded_at", "log_index", "leaf_hash", "key_id", "signature"}
 # after the signature key: canonical base64 of 64 bytes, then the verdict member, the line's last
 _TAIL = re.compile(rb'([A-Za-z0-9+/]{85}[AQgw]==)"(,"verdict":"(?:accepted|refused)"\})\n')
 _SIGNATURE_KEY = b',"signature":"'
@@ -42,15 +39,12 @@ class Receipts:
         The receipt repeats the entry's log_index, recorded_at, refusal and verdict members,
         written the same way, so those bytes are the ones cut from the entry's line."""
         envelope_id = entry.payload.get("envelope_id")
-        head = _HEAD.match(line)
-        if head is not None:
-            start = head.end()
-            middle = b"".join((b',"envelope_id":', dumps(envelope_id), self._key_id_member, hexlify(leaf_hash), b'"',
-                               entry.members, _SIGNATURE_KEY))
-            signature_at = start + len(middle)
-            tail = _TAIL.fullmatch(line, signature_at)
-            if tail is not None and line.startswith(middle, start) and tail[2] == entry.verdict_member:
-                return binascii.a2b_base64(tail[1]), line[:signature_at - len(_SIGNATURE_KEY)] + tail[2]
+        head = b"".join((b'{"envelope_id":', dumps(envelope_id), self._key_id_member, hexlify(leaf_hash), b'"',
+                         entry.members, _SIGNATURE_KEY))
+        if line.startswith(head):
+            tail = _TAIL.fullmatch(line, len(head))
+            if tail is not None and tail[2] == entry.verdict_member:
+                return binascii.a2b_base64(tail[1]), line[:len(head) - len(_SIGNATURE_KEY)] + tail[2]
         return _parsed(line, index, entry, envelope_id, leaf_hash.hex(), self.key_id)
 
 
@@ -78,8 +72,5 @@ def _parsed(line: bytes, index: int, entry: Entry, envelope_id: Any, leaf_hash: 
         signature = b""
     if len(signature) != 64 or base64.b64encode(signature).decode("ascii") != text:
         raise MalformedInput(2, "receipt.signature", "the signature is not canonical base64 of 64 bytes",
-                             log_index=index)
-    if not isinstance(receipt["aggregate_id"], str) or not isinstance(receipt["aggregate_version"], int):
-        raise MalformedInput(2, "receipt.shape", f"{where}: aggregate_id is a string, aggregate_version an integer",
                              log_index=index)
     return signature, dumps({name: value for name, value in receipt.items() if name != "signature"})

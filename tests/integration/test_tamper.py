@@ -220,8 +220,7 @@ def forge_append(files: dict[str, bytes], body: dict[str, object], operator_key:
     envelope = body["envelope"]  # type: ignore[index]
     receipt = sign_receipt(Receipt(envelope_id=envelope["payload"]["envelope_id"], verdict=body["verdict"],  # type: ignore[index,arg-type]
                                    refusal=body["refusal"], recorded_at=body["recorded_at"], log_index=index,  # type: ignore[arg-type]
-                                   leaf_hash=leaf_hash(line).hex(), aggregate_id="00000000-0000-0000-0000-000000000000",
-                                   aggregate_version=1), operator_key)
+                                   leaf_hash=leaf_hash(line).hex()), operator_key)
     entries = files[layout.ENTRIES] + line + b"\n"
     leaves = [leaf_hash(entry) for entry in entries.splitlines()]
     note = sign_checkpoint(Checkpoint(origin, index + 1, root_hash(leaves), ("time 2026-01-01T00:00:00.000000Z",)),

@@ -13,7 +13,7 @@ from ledger.receipt import Receipt, sign_receipt, verify_receipt
 
 KEY = Ed25519PrivateKey.generate()
 RECEIPT = Receipt("e1", "refused", {"rule": "claim.double", "field": "payload.job_start"}, "2026-01-01T00:00:00.000000Z",
-                  7, "ab" * 32, "00000000-0000-0000-0000-000000000001", 3)
+                  7, "ab" * 32)
 
 
 def test_body_is_every_field_but_the_signature() -> None:
@@ -24,7 +24,7 @@ def test_body_is_every_field_but_the_signature() -> None:
 
 @pytest.mark.parametrize("field, value", [
     ("verdict", "accepted"), ("log_index", 8), ("leaf_hash", "cd" * 32), ("recorded_at", "2026-01-01T00:00:00.000001Z"),
-    ("aggregate_version", 4), ("refusal", None),
+    ("envelope_id", "e2"), ("refusal", None),
 ])
 def test_a_changed_field_no_longer_verifies(field: str, value: object) -> None:
     signed = sign_receipt(RECEIPT, KEY)
