@@ -33,6 +33,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 Check = tuple[bytes, bytes, bytes]  # raw public key (32), raw signature (64), signed message
 
 MIN_PARALLEL = 32  # fewer checks than this are not worth the round trip
+MAX_WORKERS = 8  # one per core, up to this many: a batch is at most a few hundred checks
 COUNT = struct.Struct("<I")
 
 
@@ -142,7 +143,7 @@ class _Pool:
             return []
         try:
             if self._owner_pid != os.getpid():  # first use, or a forked child: its own workers
-                self._workers, self._owner_pid = [_spawn() for _ in range(_cores())], os.getpid()
+                self._workers, self._owner_pid = [_spawn() for _ in range(min(_cores(), MAX_WORKERS))], os.getpid()
         except OSError:
             self._broken = True
             self._lock.release()
