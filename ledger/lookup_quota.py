@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, delete
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ledger.errors import LedgerError
 from ledger.storage.tables import pseudonym_lookups
+
+KEPT = timedelta(hours=48)  # how long a party's hourly counts are kept
 
 
 class TooManyLookups(LedgerError):
@@ -38,6 +40,10 @@ def count_lookup(engine: Engine, party_id: str, per_hour: int, now: datetime | N
     ).returning(pseudonym_lookups.c.lookups)  # one atomic statement: racing servers count every lookup
     with engine.begin() as connection:
         lookups = connection.execute(statement).scalar_one()
+        if lookups == 1:  # the party's first lookup this hour: forget its counts of days ago
+            kept_from = (now - KEPT).strftime("%Y-%m-%dT%H")
+            connection.execute(delete(pseudonym_lookups).where(
+                (pseudonym_lookups.c.party_id == party_id) & (pseudonym_lookups.c.hour < kept_from)))
     if lookups > per_hour:
         next_hour = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
         raise TooManyLookups(f"at most {per_hour} pseudonym lookups per hour; try again after {next_hour:%H:%M} UTC",

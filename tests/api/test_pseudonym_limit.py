@@ -6,12 +6,13 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import pytest
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, select
 
 from api.app import create_app
 from api.settings import ApiSettings
 from ledger.lookup_quota import TooManyLookups, count_lookup
 from ledger.storage.migrate import upgrade
+from ledger.storage.tables import pseudonym_lookups
 from tests.api.bridge import ASGIBridge
 from tests.api.support import HAARLEM, WERKFIT, ApiWorld, open_world
 
@@ -26,6 +27,11 @@ def test_the_counter_counts_per_party_and_hour_and_refuses_beyond_the_limit(data
     assert (caught.value.rule, caught.value.field, caught.value.retry_after) == ("pseudonym.rate-limit", "bsn", 30)
     assert count_lookup(engine, "jobstap", 3, at) == 1  # another party: its own count
     assert count_lookup(engine, "werkfit", 3, at.replace(hour=15, minute=0)) == 1  # the next hour: a fresh count
+    two_days_on = at.replace(day=24, hour=15)
+    assert count_lookup(engine, "werkfit", 3, two_days_on) == 1
+    with engine.connect() as connection:  # counts older than 48 hours are forgotten, the party's own only
+        kept = connection.execute(select(pseudonym_lookups.c.party_id, pseudonym_lookups.c.hour)).all()
+    assert sorted(kept) == [("jobstap", "2026-11-22T14"), ("werkfit", "2026-11-22T15"), ("werkfit", "2026-11-24T15")]
     engine.dispose()
 
 
