@@ -20,7 +20,8 @@ from typing import Any, Iterable, Sequence
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, OperationalError, StoredEvent
 from eventsourcing.utils import Environment, get_topic
-from sqlalchemy import Engine, Select, event, func, select
+from sqlalchemy import Engine, Select, event, func, make_url, select
+from sqlalchemy.exc import ArgumentError
 
 from ledger import signature_pool
 from ledger.aggregates import REGISTRY_ID, Dossier, Registry, dossier_id
@@ -69,6 +70,12 @@ class Ledger(Application[uuid.UUID]):
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        try:
+            backend = make_url(settings.database_url).get_backend_name()
+        except ArgumentError as exc:
+            raise SettingsError(f"TRAJECTLEDGER_DATABASE_URL is not a database URL: {exc}") from exc
+        if backend not in ("sqlite", "postgresql"):
+            raise SettingsError(f"TRAJECTLEDGER_DATABASE_URL: the ledger runs on SQLite or PostgreSQL, not {backend}")
         super().__init__(env={"SQLALCHEMY_URL": _engine_url(settings.database_url), "AGGREGATE_CACHE_MAXSIZE": "20000",
                                    "AGGREGATE_CACHE_FASTFORWARD": "n"})
         _tune_sqlite(self.engine)

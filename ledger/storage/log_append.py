@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from functools import lru_cache
-from typing import Any
-
-from sqlalchemy import Connection, TextClause, bindparam, insert, text
-from sqlalchemy_utils.types.uuid import UUIDType
+from typing import TYPE_CHECKING, Any
 
 from ledger.entry import leaf_bytes
 from ledger.merkle.hashing import leaf_hash
-from ledger.storage.tables import log_entries
+
+if TYPE_CHECKING:
+    from ledger.storage.statements import Statements
 
 
 class StaleDecision(Exception):
@@ -41,22 +39,12 @@ class LogAppend:
     leaf_hash: bytes | None = field(default=None)
 
 
-@lru_cache(maxsize=8)
-def _head(events_table: str) -> TextClause:
-    """One round trip: the registry's version and the log's last index."""
-    return text(
-        f"SELECT (SELECT max(originator_version) FROM {events_table} WHERE originator_id = :registry_id), "
-        "(SELECT log_index FROM log_entries ORDER BY log_index DESC LIMIT 1), "
-        "(SELECT recorded_at FROM log_entries ORDER BY log_index DESC LIMIT 1)"
-    ).bindparams(bindparam("registry_id", type_=UUIDType()))
-
-
-def append_entries(connection: Connection, events_record_cls: Any, appends: list[LogAppend]) -> None:
+def append_entries(cursor: Any, sql: Statements, appends: list[LogAppend]) -> None:
     """Give each entry the next dense log index. Runs after the events insert, i.e. while
     this transaction holds the write lock (PostgreSQL: LOCK TABLE ... EXCLUSIVE; SQLite:
     the database's single writer lock), so ``max(log_index) + 1`` cannot race."""
-    head = _head(events_record_cls.__table__.name)
-    current, last, last_recorded_at = connection.execute(head, {"registry_id": appends[0].registry_id}).one()
+    cursor.execute(sql.head, (sql.uuid_in(appends[0].registry_id),))
+    current, last, last_recorded_at = cursor.fetchone()
     index = 0 if last is None else last + 1
     rows = []
     previous = last_recorded_at
@@ -67,14 +55,8 @@ def append_entries(connection: Connection, events_record_cls: Any, appends: list
         if append.originator_id != append.registry_id and (current or 0) != append.registry_version:
             raise StaleRegistry(f"registry moved from version {append.registry_version} to {current}")
         digest = leaf_hash(leaf_bytes(append.body, index))
-        rows.append({
-            "log_index": index,
-            "originator_id": append.originator_id,
-            "originator_version": append.originator_version,
-            "envelope_id": append.body["envelope"]["payload"]["envelope_id"],
-            "leaf_hash": digest,
-            "recorded_at": append.body["recorded_at"],
-        })
+        rows.append((index, sql.uuid_in(append.originator_id), append.originator_version,
+                     append.body["envelope"]["payload"]["envelope_id"], digest, append.body["recorded_at"]))
         append.log_index, append.leaf_hash = index, digest
         index += 1
-    connection.execute(insert(log_entries), rows)
+    cursor.executemany(sql.insert_log, rows)

@@ -1,8 +1,10 @@
 """The eventsourcing SQLAlchemy recorder, extended to append to the log atomically.
 
-Inserts and reads of stored events use SQLAlchemy Core rather than the ORM unit of work
-(same tables, same locking, same notifications): the ORM's per-row bookkeeping was most of
-the cost of a submission.
+The hot statements - inserting a submission's events with its log rows, selecting an
+aggregate's events or snapshots - run as plain SQL on the pool's DB-API connection
+(``ledger/storage/statements.py``): same tables, same locking, same notifications as
+eventsourcing-sqlalchemy's recorder, without SQLAlchemy's per-statement cost. The ledger
+runs on SQLite and PostgreSQL only (``Ledger`` refuses other databases at start).
 """
 
 from __future__ import annotations
@@ -11,16 +13,37 @@ from typing import Any, Sequence
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
+from eventsourcing_sqlalchemy.datastore import transactions
 from eventsourcing_sqlalchemy.factory import SQLAlchemyFactory
 from eventsourcing_sqlalchemy.recorders import SQLAlchemyAggregateRecorder, SQLAlchemyApplicationRecorder
-from sqlalchemy import insert, select
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from ledger.storage.log_append import append_entries
+from ledger.storage import statements
+from ledger.storage.statements import Statements
 
 
 class CoreSelect(SQLAlchemyAggregateRecorder):
-    """Reads an aggregate's stored events (or snapshots) with one Core SELECT."""
+    """Reads an aggregate's stored events (or snapshots) with one plain SELECT."""
+
+    _statements: Statements | None = None
+
+    @property
+    def sql(self) -> Statements:
+        if self._statements is None:
+            table = self.events_record_cls.__table__
+            found = statements.statements_for(self.engine, table.fullname, table.fullname.replace(".", "_"))
+            if found is None:
+                raise NotImplementedError(f"the ledger runs on SQLite and PostgreSQL, not {self.engine.dialect.name}")
+            self._statements = found
+        return self._statements
+
+    @property
+    def engine(self) -> Engine:
+        engine = self.datastore.engine
+        if not isinstance(engine, Engine):
+            raise NotImplementedError("the ledger's recorders need an engine, not a session")
+        return engine
 
     def select_events(
         self,
@@ -30,40 +53,20 @@ class CoreSelect(SQLAlchemyAggregateRecorder):
         desc: bool = False,
         limit: int | None = None,
     ) -> list[StoredEvent]:
-        table = self.events_record_cls.__table__
-        query = select(table.c.originator_id, table.c.originator_version, table.c.topic, table.c.state).where(
-            table.c.originator_id == originator_id
-        )
-        if gt is not None:
-            query = query.where(table.c.originator_version > gt)
-        if lte is not None:
-            query = query.where(table.c.originator_version <= lte)
-        query = query.order_by(table.c.originator_version.desc() if desc else table.c.originator_version)
-        if limit is not None:
-            query = query.limit(limit)
-        with self.datastore.engine.connect() as connection:  # type: ignore[union-attr]  # no ORM session
-            rows = connection.execute(query).all()
-        return [StoredEvent(r.originator_id, r.originator_version, r.topic, bytes(r.state)) for r in rows]
+        if not isinstance(originator_id, UUID):
+            originator_id = UUID(originator_id)
+        return statements.select_events(self.engine, self.sql, self.events_record_cls.__table__.fullname,
+                                        originator_id, gt, lte, desc, limit)
 
 
 class LedgerRecorder(CoreSelect, SQLAlchemyApplicationRecorder):
-    def _insert_stored_events(
-        self, session: Session, stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> Sequence[int]:
-        table = self.events_record_cls.__table__
-        self._lock_table(session)  # PostgreSQL: commit order = id order
-        rows = [
-            {"originator_id": e.originator_id, "originator_version": e.originator_version,
-             "topic": e.topic, "state": e.state}
-            for e in stored_events
-        ]
-        connection = session.connection()  # Core statements on the session's connection: no ORM bookkeeping
-        ids = list(connection.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).scalars())
-        self._notify_channel(session)
-        appends = kwargs.get("log_appends")
-        if appends:
-            append_entries(connection, self.events_record_cls, appends)
-        return ids
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], *, session: Session | None = None, **kwargs: Any
+    ) -> Sequence[int] | None:
+        if session is not None or transactions.get(None) is not None:
+            raise NotImplementedError("the ledger writes in its own transactions, not a caller's session")
+        lock = self.datastore.access_lock or self.datastore.write_lock
+        return statements.write_events(self.engine, lock, self.sql, stored_events, kwargs.get("log_appends"))
 
 
 class SnapshotRecorder(CoreSelect):

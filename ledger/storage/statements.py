@@ -1,0 +1,168 @@
+"""The hot statements as plain SQL on the pooled DB-API connection.
+
+A submission writes its events and its log rows, and a command reads an aggregate's
+events. Through SQLAlchemy each statement paid for compilation-cache lookups, result
+objects and an ORM session, which together cost more than the database did (~60% of a
+submission on SQLite). These statements go straight to the driver's cursor instead.
+
+SQLAlchemy still owns everything else: the engine and its pool (connections come from
+``engine.raw_connection()``, so the pool's connect hooks - SQLite's pragmas - apply),
+the tables (eventsourcing-sqlalchemy's and ours, created by Alembic) and every other
+query. Values are bound as SQLAlchemy binds them for these tables: UUIDs as 16 bytes on
+SQLite, as native ``uuid`` on PostgreSQL (tests read rows written here back through
+SQLAlchemy and eventsourcing's own recorder).
+
+Writing follows eventsourcing-sqlalchemy's recorder: on PostgreSQL the events table is
+locked (commit order = id order) and its channel notified; in-process the datastore's
+lock is held. Driver errors become eventsourcing's ``IntegrityError`` and
+``OperationalError``, which the ledger answers by deciding again.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Callable, Sequence
+
+from eventsourcing.persistence import IntegrityError, OperationalError, StoredEvent
+from sqlalchemy import Engine
+
+from ledger.storage.log_append import LogAppend, append_entries
+
+
+@dataclass(frozen=True)
+class Statements:
+    """The SQL text of the hot statements for one engine and events table."""
+
+    dialect: str
+    insert_event: str  # ... RETURNING id
+    insert_log: str
+    head: str  # the registry's version, the log's last index and last recorded_at
+    select_events: str  # {where}, {order} and {limit} filled in per call
+    lock: str | None
+    notify: str | None
+    uuid_in: Callable[[uuid.UUID], Any]
+    uuid_out: Callable[[Any], uuid.UUID]
+
+
+def statements_for(engine: Engine, events_table: str, channel: str) -> Statements | None:
+    """The statements for SQLite and PostgreSQL; None for other databases (they keep
+    SQLAlchemy's path)."""
+    dialect = engine.dialect.name
+    if dialect == "sqlite":
+        p, lock, notify = "?", None, None
+        uuid_in: Callable[[uuid.UUID], Any] = _uuid_bytes
+        uuid_out: Callable[[Any], uuid.UUID] = _uuid_from_bytes
+    elif dialect == "postgresql":
+        p, lock, notify = "%s", f"LOCK TABLE {events_table} IN EXCLUSIVE MODE", f"NOTIFY {channel}"
+        uuid_in, uuid_out = _same, _same
+    else:
+        return None
+    return Statements(
+        dialect=dialect,
+        insert_event=f"INSERT INTO {events_table} (originator_id, originator_version, topic, state) "
+                     f"VALUES ({p}, {p}, {p}, {p}) RETURNING id",
+        insert_log="INSERT INTO log_entries (log_index, originator_id, originator_version, envelope_id, leaf_hash, "
+                   f"recorded_at) VALUES ({p}, {p}, {p}, {p}, {p}, {p})",
+        head=f"SELECT (SELECT max(originator_version) FROM {events_table} WHERE originator_id = {p}), "
+             "(SELECT log_index FROM log_entries ORDER BY log_index DESC LIMIT 1), "
+             "(SELECT recorded_at FROM log_entries ORDER BY log_index DESC LIMIT 1)",
+        select_events=f"SELECT originator_id, originator_version, topic, state FROM {{table}} "
+                      f"WHERE originator_id = {p}{{where}} ORDER BY originator_version{{order}}{{limit}}",
+        lock=lock,
+        notify=notify,
+        uuid_in=uuid_in,
+        uuid_out=uuid_out,
+    )
+
+
+def _uuid_bytes(value: uuid.UUID) -> bytes:
+    return value.bytes
+
+
+def _uuid_from_bytes(value: Any) -> uuid.UUID:
+    return uuid.UUID(bytes=bytes(value))
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def write_events(
+    engine: Engine, lock: Any, sql: Statements, stored_events: Sequence[StoredEvent], appends: list[LogAppend] | None
+) -> list[int]:
+    """Insert the events and (if any) their log rows in one transaction; their ids."""
+    if lock is not None:
+        lock.acquire()
+    try:
+        connection = engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            try:
+                if sql.lock:
+                    cursor.execute(sql.lock)
+                ids = _insert_events(cursor, sql, stored_events)
+                if sql.notify:
+                    cursor.execute(sql.notify)
+                if appends:
+                    append_entries(cursor, sql, appends)
+                connection.commit()
+            except BaseException:
+                connection.rollback()
+                raise
+            finally:
+                cursor.close()
+        finally:
+            connection.close()
+    except engine.dialect.dbapi.IntegrityError as exc:  # type: ignore[union-attr]
+        raise IntegrityError(exc) from exc
+    except engine.dialect.dbapi.OperationalError as exc:  # type: ignore[union-attr]
+        raise OperationalError(exc) from exc
+    finally:
+        if lock is not None:
+            lock.release()
+    return ids
+
+
+def _insert_events(cursor: Any, sql: Statements, stored_events: Sequence[StoredEvent]) -> list[int]:
+    rows = [(sql.uuid_in(e.originator_id), e.originator_version, e.topic, e.state)  # type: ignore[arg-type]
+            for e in stored_events]
+    if sql.dialect == "postgresql" and len(rows) > 1:  # one pipelined round trip for the lot
+        cursor.executemany(sql.insert_event, rows, returning=True)
+        ids = []
+        while True:
+            ids.append(cursor.fetchone()[0])
+            if not cursor.nextset():
+                return ids
+    ids = []
+    for row in rows:
+        cursor.execute(sql.insert_event, row)
+        ids.append(cursor.fetchone()[0])
+    return ids
+
+
+def select_events(
+    engine: Engine, sql: Statements, table: str, originator_id: uuid.UUID,
+    gt: int | None, lte: int | None, desc: bool, limit: int | None,
+) -> list[StoredEvent]:
+    """An aggregate's stored events (or snapshots), as eventsourcing's recorder selects them."""
+    params = [sql.uuid_in(originator_id)] + [v for v in (gt, lte) if v is not None]
+    query = _select_query(sql, table, gt is not None, lte is not None, desc, limit)
+    connection = engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        cursor.execute(query, params)
+        rows = cursor.fetchall()
+        cursor.close()
+    finally:
+        connection.close()
+    return [StoredEvent(sql.uuid_out(r[0]), r[1], r[2], bytes(r[3])) for r in rows]
+
+
+@lru_cache(maxsize=64)
+def _select_query(sql: Statements, table: str, gt: bool, lte: bool, desc: bool, limit: int | None) -> str:
+    mark = "?" if sql.dialect == "sqlite" else "%s"
+    where = (f" AND originator_version > {mark}" if gt else "") + (f" AND originator_version <= {mark}" if lte else "")
+    return sql.select_events.format(table=table, where=where, order=" DESC" if desc else "",
+                                    limit="" if limit is None else f" LIMIT {int(limit)}")
