@@ -8,6 +8,7 @@ can recompute the tree from an export with a few lines of code.
 from __future__ import annotations
 
 import re
+import time
 from datetime import date, datetime, timezone
 from functools import lru_cache
 from typing import Any
@@ -31,7 +32,19 @@ def leaf_bytes(body: dict[str, Any], log_index: int) -> bytes:
 
 def now_utc() -> str:
     """recorded_at: UTC, microseconds, ISO 8601 with 'Z'."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return utc_text(time.time_ns() // 1000)
+
+
+def utc_text(microseconds: int) -> str:
+    """A POSIX time in microseconds as recorded_at text (what ``datetime.strftime`` gives
+    with "%Y-%m-%dT%H:%M:%S.%fZ", with the date part formatted once per second)."""
+    seconds, micros = divmod(microseconds, 1_000_000)
+    return f"{_utc_second(seconds)}.{micros:06d}Z"
+
+
+@lru_cache(maxsize=4)
+def _utc_second(seconds: int) -> str:
+    return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 def recording_date(recorded_at: str) -> date:

@@ -36,7 +36,7 @@ class Statements:
     """The SQL text of the hot statements for one engine and events table."""
 
     dialect: str
-    insert_event: str  # ... RETURNING id
+    insert_event: str  # PostgreSQL: ... RETURNING id
     insert_log: str
     head: str  # the registry's version, the log's last index and last recorded_at
     select_events: str  # {where}, {order} and {limit} filled in per call
@@ -62,7 +62,7 @@ def statements_for(engine: Engine, events_table: str, channel: str) -> Statement
     return Statements(
         dialect=dialect,
         insert_event=f"INSERT INTO {events_table} (originator_id, originator_version, topic, state) "
-                     f"VALUES ({p}, {p}, {p}, {p}) RETURNING id",
+                     f"VALUES ({p}, {p}, {p}, {p})" + (" RETURNING id" if dialect == "postgresql" else ""),
         insert_log="INSERT INTO log_entries (log_index, originator_id, originator_version, envelope_id, leaf_hash, "
                    f"recorded_at) VALUES ({p}, {p}, {p}, {p}, {p}, {p})",
         head=f"SELECT (SELECT max(originator_version) FROM {events_table} WHERE originator_id = {p}), "
@@ -128,18 +128,19 @@ def write_events(
 def _insert_events(cursor: Any, sql: Statements, stored_events: Sequence[StoredEvent]) -> list[int]:
     rows = [(sql.uuid_in(e.originator_id), e.originator_version, e.topic, e.state)  # type: ignore[arg-type]
             for e in stored_events]
-    if sql.dialect == "postgresql" and len(rows) > 1:  # one pipelined round trip for the lot
+    if sql.dialect == "postgresql":  # one pipelined round trip for the lot
         cursor.executemany(sql.insert_event, rows, returning=True)
         ids = []
         while True:
             ids.append(cursor.fetchone()[0])
             if not cursor.nextset():
                 return ids
-    ids = []
-    for row in rows:
-        cursor.execute(sql.insert_event, row)
-        ids.append(cursor.fetchone()[0])
-    return ids
+    # SQLite: this transaction holds the only write lock, so the rows get consecutive ids
+    # ending at the connection's last inserted rowid
+    cursor.executemany(sql.insert_event, rows)
+    cursor.execute("SELECT last_insert_rowid()")
+    last = cursor.fetchone()[0]
+    return list(range(last - len(rows) + 1, last + 1))
 
 
 def select_events(

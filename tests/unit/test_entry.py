@@ -8,9 +8,23 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledger.entry import LEDGER_TZ, recording_date
+from ledger.entry import LEDGER_TZ, now_utc, recording_date, utc_text
 
 MOMENTS = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1))
+
+
+@given(MOMENTS)
+def test_recorded_at_text_is_what_strftime_gives(moment: datetime) -> None:
+    utc = moment.replace(tzinfo=timezone.utc)
+    micros = int(utc.timestamp()) * 1_000_000 + utc.microsecond
+    assert utc_text(micros) == utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def test_now_is_now() -> None:
+    before = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    now = now_utc()
+    assert before <= now <= datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    recording_date(now)  # a well-formed recorded_at
 
 
 @given(MOMENTS)
