@@ -50,7 +50,7 @@ from ledger.errors import (
 )
 from ledger.identity import client_ref
 from ledger.payloads import is_registry_type, validate_payload
-from ledger.receipt import Receipt, sign_receipt
+from ledger.receipt import Receipt, receipt_body
 from ledger.registry.state import OPERATOR, RegistryState, decide_registry
 from ledger.settings import Settings, SettingsError
 from ledger.storage.log_append import LogAppend, StaleDecision
@@ -172,39 +172,43 @@ class Ledger(Application[uuid.UUID]):
 
     def submit_batch(self, items: Sequence[Any]) -> list[Receipt | InvalidSubmission]:
         """Many envelopes, one result each, in order. Valid ones are recorded in one
-        transaction, decided while their signatures are checked on all cores; any
-        conflict falls back to one at a time (with retries)."""
+        transaction; their signatures are checked on all cores while the batch is parsed,
+        decided and written, and the transaction commits only once every signature held
+        (a bad one: decided and written again without it). Any conflict falls back to
+        one at a time (with retries)."""
         results: list[Receipt | InvalidSubmission | None] = [None] * len(items)
         checked: list[tuple[int, Envelope]] = []
-        checks: list[signature_pool.Check] = []
-        for i, data in enumerate(items):
-            try:
-                envelope = self._shape_checked(data)
-                checks.append((self._signing_key(envelope), b64decode(envelope.signature, "signature", 64),
-                               canonical_bytes(envelope.payload)))
-                checked.append((i, envelope))
-            except InvalidSubmission as exc:
-                results[i] = exc
-        pending = signature_pool.start(checks)
-        envelopes = [e for _, e in checked]
-        try:
-            prepared = self._prepare(envelopes)  # while the workers check the signatures
-            if not all(pending.result()):
-                self._evict(*prepared.aggregates)
-                prepared = self._prepare([e for e, ok in zip(envelopes, pending.result()) if ok])
-            receipts = iter(self._commit(prepared))
-            for (i, _), ok in zip(checked, pending.result()):
-                results[i] = next(receipts) if ok else signature_fails()
-        except (IntegrityError, OperationalError, StaleDecision, _Duplicate):
-            self._evict(REGISTRY_ID, *self._targets(envelopes))
-            self._registry = None
-            for (i, envelope), ok in zip(checked, pending.result()):
+        with signature_pool.start(len(items)) as signatures:
+            for i, data in enumerate(items):
                 try:
-                    results[i] = self._record_with_retry(envelope) if ok else signature_fails()
+                    envelope = self._shape_checked(data)
+                    signatures.check((self._signing_key(envelope), b64decode(envelope.signature, "signature", 64),
+                                      canonical_bytes(envelope.payload)))
+                    checked.append((i, envelope))
                 except InvalidSubmission as exc:
                     results[i] = exc
-        finally:
-            pending.result()  # the workers are free again, whatever happened
+            envelopes = [e for _, e in checked]
+            try:
+                receipts = None
+                if signatures.parallel:  # write while the workers check; commit only if all hold
+                    try:
+                        receipts = self._commit(self._prepare(envelopes), signatures, unchecked=True)
+                    except _BadSignature:
+                        pass
+                if receipts is None:  # checked here, or a bad signature among them
+                    good = [e for e, ok in zip(envelopes, signatures.results()) if ok]
+                    receipts = self._commit(self._prepare(good), signatures)
+                signed = iter(receipts)
+                for (i, _), ok in zip(checked, signatures.results()):
+                    results[i] = next(signed) if ok else signature_fails()
+            except (IntegrityError, OperationalError, StaleDecision, _Duplicate):
+                self._evict(REGISTRY_ID, *self._targets(envelopes))
+                self._registry = None
+                for (i, envelope), ok in zip(checked, signatures.results()):
+                    try:
+                        results[i] = self._record_with_retry(envelope) if ok else signature_fails()
+                    except InvalidSubmission as exc:
+                        results[i] = exc
         return [r for r in results if r is not None]
 
     def receipt(self, envelope_id: str) -> Receipt | None:
@@ -318,10 +322,21 @@ class Ledger(Application[uuid.UUID]):
             raise
         return prepared
 
-    def _commit(self, prepared: _Prepared) -> list[Receipt]:
-        """Write the prepared entries and their log rows in one transaction; then sign."""
+    def _commit(self, prepared: _Prepared, signatures: signature_pool.Batch | None = None, *,
+                unchecked: bool = False) -> list[Receipt]:
+        """Write the prepared entries and their log rows in one transaction, with their
+        receipts signed before it commits. ``unchecked``: the envelopes' signatures are
+        still being checked on ``signatures``; if one fails, nothing is committed
+        (``_BadSignature``)."""
+        receipts: list[Receipt] = []
+
+        def before_commit() -> None:
+            if unchecked and signatures is not None and not all(signatures.results()):
+                raise _BadSignature
+            receipts.extend(self._signed_receipts(prepared.appends, signatures))
+
         try:
-            self.save(*prepared.aggregates.values(), log_appends=prepared.appends)
+            self.save(*prepared.aggregates.values(), log_appends=prepared.appends, before_commit=before_commit)
         except BaseException:
             self._evict(*prepared.aggregates)  # they hold entries that were not saved
             raise
@@ -329,7 +344,7 @@ class Ledger(Application[uuid.UUID]):
             self._registry = None  # re-read: the cached one has not seen the change
             self.registry()  # OperatorKeyNotLive if the change revoked this ledger's key
         self.transparency.appended(prepared.appends)
-        return [self._signed_receipt(a) for a in prepared.appends]
+        return receipts
 
     def _new_aggregates(self, envelopes: list[Envelope]) -> dict[uuid.UUID, Dossier | Registry]:
         """For a batch: the aggregates its envelopes open (new clients), found with one
@@ -419,20 +434,29 @@ class Ledger(Application[uuid.UUID]):
         return self.mapper.to_domain_event(stored).entry  # type: ignore[attr-defined,no-any-return]
 
     def _signed_receipt(self, append: LogAppend) -> Receipt:
+        return self._signed_receipts([append])[0]
+
+    def _signed_receipts(self, appends: list[LogAppend], signatures: signature_pool.Batch | None = None) -> list[Receipt]:
+        """The receipts of written entries, signed with the operator key (by the batch's
+        workers too, where it has them)."""
+        bodies = [receipt_body(self._receipt_of(append), self._operator_key_id) for append in appends]
+        messages = [canonical_bytes(body) for body in bodies]
+        key = self.settings.operator_key
+        raw = signatures.sign(key, messages) if signatures is not None else [key.sign(m) for m in messages]
+        return [Receipt(**body, signature=b64encode(signature)) for body, signature in zip(bodies, raw)]
+
+    @staticmethod
+    def _receipt_of(append: LogAppend) -> Receipt:
         if append.log_index is None or append.leaf_hash is None:
             raise RuntimeError("the log entry was not assigned an index")  # cannot happen after save
         body = append.body
-        return sign_receipt(
-            Receipt(
-                envelope_id=body["envelope"]["payload"]["envelope_id"],
-                verdict=body["verdict"],
-                refusal=body["refusal"],
-                recorded_at=body["recorded_at"],
-                log_index=append.log_index,
-                leaf_hash=append.leaf_hash.hex(),
-            ),
-            self.settings.operator_key,
-            self._operator_key_id,
+        return Receipt(
+            envelope_id=body["envelope"]["payload"]["envelope_id"],
+            verdict=body["verdict"],
+            refusal=body["refusal"],
+            recorded_at=body["recorded_at"],
+            log_index=append.log_index,
+            leaf_hash=append.leaf_hash.hex(),
         )
 
     # --- genesis -----------------------------------------------------------------------
@@ -471,6 +495,10 @@ class _Prepared:
 
 class _Duplicate(Exception):
     """An envelope_id already recorded (or twice in one batch): handle one at a time."""
+
+
+class _BadSignature(Exception):
+    """A batch envelope's signature failed its check while the batch was being written."""
 
 
 def genesis_payload(operator_public: bytes) -> dict[str, Any]:

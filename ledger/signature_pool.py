@@ -1,19 +1,26 @@
-"""Checking a batch's Ed25519 signatures on every core while the batch is decided.
+"""A batch's Ed25519 work - checking its envelopes' signatures, signing its receipts - on
+every core while the batch is decided and written.
 
-Ed25519 verification holds the GIL, so threads do not help: a batch's checks go to worker
-processes as primitives - (public key, signature, message) - and come back as one byte
-each. ``start`` returns at once; the ledger decides the batch in memory meanwhile and
-writes it only after ``result()`` says which signatures hold.
+Ed25519 holds the GIL, so threads do not help: the work goes to worker processes as
+primitives and comes back as bytes. ``start`` reserves the workers for one batch; the
+ledger streams each envelope's check to them as soon as it has parsed the envelope
+(``check``), decides and writes the batch meanwhile, asks for the answers (``results``)
+just before it would commit, and has the receipts signed by the workers and itself
+together (``sign``).
 
 The workers are plain subprocesses (``python -m ledger.signature_worker``) talking over
 pipes: they import nothing of the caller's program, share none of its database
 connections or threads, and are started once per process, on the first large batch. One
 batch at a time uses them; a batch arriving meanwhile (another thread), a small batch, a
-one-core machine, or workers that died verify in the calling process: slower, never wrong.
+one-core machine, or workers that died work in the calling process: slower, never wrong.
+To sign, a worker is sent the 32-byte private key with each request, over its private
+pipe; it keeps it in memory only, like the calling process does.
 
-Wire format, per worker and batch: request = count (u32) then, per check, public key (32
-bytes), signature (64 bytes), message length (u32), message; reply = count bytes, 1 where
-the signature verifies.
+Wire format, per request: operation (1 byte) and count (u32), then
+- ``V`` (verify), per item: public key (32 bytes), signature (64), message length (u32),
+  message; the reply is count bytes, 1 where the signature verifies;
+- ``S`` (sign): the private key (32 bytes), then per item: message length (u32), message;
+  the reply is count signatures of 64 bytes.
 """
 
 from __future__ import annotations
@@ -24,17 +31,20 @@ import struct
 import subprocess
 import sys
 import threading
+from collections import deque
 from pathlib import Path
 from typing import IO
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 Check = tuple[bytes, bytes, bytes]  # raw public key (32), raw signature (64), signed message
 
-MIN_PARALLEL = 32  # fewer checks than this are not worth the round trip
+MIN_PARALLEL = 32  # fewer envelopes than this are not worth the round trips
 MAX_WORKERS = 8  # one per core, up to this many: a batch is at most a few hundred checks
+CHUNK = 16  # checks per request: small enough that the workers start while the batch is parsed
 COUNT = struct.Struct("<I")
+VERIFY, SIGN = b"V", b"S"
 
 
 def verify_all(checks: list[Check]) -> list[bool]:
@@ -53,8 +63,13 @@ def verify_all(checks: list[Check]) -> list[bool]:
     return results
 
 
+def sign_all(private_key: bytes, messages: list[bytes]) -> list[bytes]:
+    key = Ed25519PrivateKey.from_private_bytes(private_key)
+    return [key.sign(message) for message in messages]
+
+
 def encode_request(checks: list[Check]) -> bytes:
-    parts = [COUNT.pack(len(checks))]
+    parts = [VERIFY, COUNT.pack(len(checks))]
     for public_key, signature, message in checks:
         if len(public_key) != 32 or len(signature) != 64:
             raise ValueError("an Ed25519 public key is 32 bytes and a signature 64")
@@ -62,17 +77,33 @@ def encode_request(checks: list[Check]) -> bytes:
     return b"".join(parts)
 
 
-def read_request(stream: IO[bytes]) -> list[Check] | None:
-    """The next request from ``stream``; None at its end."""
-    head = stream.read(COUNT.size)
-    if len(head) < COUNT.size:
+def encode_sign_request(private_key: bytes, messages: list[bytes]) -> bytes:
+    if len(private_key) != 32:
+        raise ValueError("an Ed25519 private key is 32 bytes")
+    parts = [SIGN, COUNT.pack(len(messages)), private_key]
+    for message in messages:
+        parts += (COUNT.pack(len(message)), message)
+    return b"".join(parts)
+
+
+def answer(stream: IO[bytes]) -> bytes | None:
+    """Read the next request from ``stream`` and compute its reply; None at its end."""
+    head = stream.read(1 + COUNT.size)
+    if len(head) < 1 + COUNT.size:
         return None
-    checks = []
-    for _ in range(COUNT.unpack(head)[0]):
-        fixed = _read_exactly(stream, 32 + 64 + COUNT.size)
-        (length,) = COUNT.unpack_from(fixed, 96)
-        checks.append((fixed[:32], fixed[32:96], _read_exactly(stream, length)))
-    return checks
+    operation, (count,) = head[:1], COUNT.unpack_from(head, 1)
+    if operation == VERIFY:
+        checks = []
+        for _ in range(count):
+            fixed = _read_exactly(stream, 32 + 64 + COUNT.size)
+            (length,) = COUNT.unpack_from(fixed, 96)
+            checks.append((fixed[:32], fixed[32:96], _read_exactly(stream, length)))
+        return bytes(verify_all(checks))
+    if operation == SIGN:
+        private_key = _read_exactly(stream, 32)
+        messages = [_read_exactly(stream, COUNT.unpack(_read_exactly(stream, COUNT.size))[0]) for _ in range(count)]
+        return b"".join(sign_all(private_key, messages))
+    raise ValueError(f"unknown operation {operation!r}")
 
 
 def _read_exactly(stream: IO[bytes], size: int) -> bytes:
@@ -82,50 +113,112 @@ def _read_exactly(stream: IO[bytes], size: int) -> bytes:
     return data
 
 
-class Pending:
-    """Checks under way in the workers (or done already)."""
+class Batch:
+    """One batch's use of the workers (or of this process alone, when it has none)."""
 
-    def __init__(self, checks: list[Check], sent: list[tuple[subprocess.Popen[bytes], int]] | None) -> None:
-        self._checks = checks
-        self._sent = sent
-        self._results: list[bool] | None = None if sent else verify_all(checks)
+    def __init__(self, workers: list[subprocess.Popen[bytes]]) -> None:
+        self._workers = workers
+        self._checks: list[Check] = []
+        self._sent = 0  # checks handed to the workers so far
+        self._requests: list[deque[tuple[int, int]]] = [deque() for _ in workers]  # (first check, count) unanswered
+        self._answers: list[bool] = []
+        self._results: list[bool] | None = None
 
-    def result(self) -> list[bool]:
-        """Wait for the answers (safe to call more than once)."""
+    @property
+    def parallel(self) -> bool:
+        """Whether workers check the signatures (else ``results`` checks them here)."""
+        return bool(self._workers)
+
+    def check(self, check: Check) -> None:
+        """Queue one signature check; it starts on a worker within ``CHUNK`` checks."""
+        self._checks.append(check)
+        if self._workers and len(self._checks) - self._sent >= CHUNK:
+            self._send_checks()
+
+    def results(self) -> list[bool]:
+        """Whether each queued signature verifies, in order (waits for the workers)."""
         if self._results is None:
-            try:
-                self._results = [ok for worker, count in self._sent or [] for ok in _reply(worker, count)]
-                _pool.release()
-            except (OSError, EOFError, ValueError):
-                _pool.break_down()
+            if self._workers and self._sent < len(self._checks):
+                self._send_checks()
+            if self._workers:
+                try:
+                    self._answers = [False] * len(self._checks)
+                    for worker, requests in zip(self._workers, self._requests):
+                        while requests:
+                            first, count = requests.popleft()
+                            reply = _read_exactly(worker.stdout, count)  # type: ignore[arg-type]
+                            self._answers[first:first + count] = [byte == 1 for byte in reply]
+                    self._results = self._answers
+                except (OSError, EOFError, ValueError):
+                    self._break_down()
+            if self._results is None:  # no workers, or they failed
                 self._results = verify_all(self._checks)
         return self._results
 
+    def sign(self, key: Ed25519PrivateKey, messages: list[bytes]) -> list[bytes]:
+        """Ed25519 signatures of ``messages`` under ``key``: the workers and this process
+        each sign a share."""
+        self.results()  # the workers have nothing else to do now
+        if not self._workers or len(messages) < MIN_PARALLEL:
+            return [key.sign(message) for message in messages]
+        share = -(-len(messages) // (len(self._workers) + 1))
+        shares = [(worker, messages[start:start + share])
+                  for worker, start in zip(self._workers, range(share, len(messages), share))]
+        private = key.private_bytes_raw()
+        try:
+            for worker, part in shares:
+                _send(worker, encode_sign_request(private, part))
+            signatures = [key.sign(message) for message in messages[:share]]
+            for worker, part in shares:
+                reply = _read_exactly(worker.stdout, 64 * len(part))  # type: ignore[arg-type]
+                signatures += [reply[i:i + 64] for i in range(0, len(reply), 64)]
+            return signatures
+        except (OSError, EOFError, ValueError):
+            self._break_down()
+            return [key.sign(message) for message in messages]
 
-def start(checks: list[Check]) -> Pending:
-    """Begin checking; ``.result()`` waits for the answers."""
-    if len(checks) < MIN_PARALLEL:
-        return Pending(checks, None)
-    workers = _pool.acquire()
-    if not workers:
-        return Pending(checks, None)
-    size = -(-len(checks) // len(workers))
-    sent = []
-    try:
-        for worker, i in zip(workers, range(0, len(checks), size)):
-            chunk = checks[i:i + size]
-            worker.stdin.write(encode_request(chunk))  # type: ignore[union-attr]
-            worker.stdin.flush()  # type: ignore[union-attr]
-            sent.append((worker, len(chunk)))
-    except (OSError, ValueError):
+    def close(self) -> None:
+        """Hand the workers back (reading any answers still on their way)."""
+        if self._workers:
+            self.results()
+        if self._workers:
+            self._workers = []
+            _pool.release()
+
+    def __enter__(self) -> Batch:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def _send_checks(self) -> None:
+        """Send the checks not yet sent, ``CHUNK`` at a time, to the workers in turn."""
+        try:
+            while self._sent < len(self._checks):
+                part = self._checks[self._sent:self._sent + CHUNK]
+                i = (self._sent // CHUNK) % len(self._workers)
+                _send(self._workers[i], encode_request(part))
+                self._requests[i].append((self._sent, len(part)))
+                self._sent += len(part)
+        except (OSError, ValueError):
+            self._break_down()
+
+    def _break_down(self) -> None:
+        self._workers = []
+        self._requests = []
         _pool.break_down()
-        return Pending(checks, None)
-    return Pending(checks, sent)
 
 
-def _reply(worker: subprocess.Popen[bytes], count: int) -> list[bool]:
-    answer = _read_exactly(worker.stdout, count)  # type: ignore[arg-type]
-    return [byte == 1 for byte in answer]
+def _send(worker: subprocess.Popen[bytes], request: bytes) -> None:
+    worker.stdin.write(request)  # type: ignore[union-attr]
+    worker.stdin.flush()  # type: ignore[union-attr]
+
+
+def start(expected: int) -> Batch:
+    """Reserve the workers for a batch of about ``expected`` envelopes (none for a small one)."""
+    if expected < MIN_PARALLEL:
+        return Batch([])
+    return Batch(_pool.acquire())
 
 
 class _Pool:
@@ -148,13 +241,13 @@ class _Pool:
             self._broken = True
             self._lock.release()
             return []
-        return self._workers
+        return list(self._workers)
 
     def release(self) -> None:
         self._lock.release()
 
     def break_down(self) -> None:
-        """A worker failed: stop them all; this process verifies in-line from now on."""
+        """A worker failed: stop them all; this process works in-line from now on."""
         self._broken = True
         self.close()
         if self._lock.locked():

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import sys
 
-from ledger.signature_pool import read_request, verify_all
+from ledger.signature_pool import answer
 
 
 def main() -> None:
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
-    while (checks := read_request(stdin)) is not None:
-        stdout.write(bytes(verify_all(checks)))
+    while (reply := answer(stdin)) is not None:
+        stdout.write(reply)
         stdout.flush()
 
 

@@ -66,7 +66,8 @@ class LedgerRecorder(CoreSelect, SQLAlchemyApplicationRecorder):
         if session is not None or transactions.get(None) is not None:
             raise NotImplementedError("the ledger writes in its own transactions, not a caller's session")
         lock = self.datastore.access_lock or self.datastore.write_lock
-        return statements.write_events(self.engine, lock, self.sql, stored_events, kwargs.get("log_appends"))
+        return statements.write_events(self.engine, lock, self.sql, stored_events, kwargs.get("log_appends"),
+                                       kwargs.get("before_commit"))
 
 
 class SnapshotRecorder(CoreSelect):

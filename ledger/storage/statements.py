@@ -90,9 +90,11 @@ def _same(value: Any) -> Any:
 
 
 def write_events(
-    engine: Engine, lock: Any, sql: Statements, stored_events: Sequence[StoredEvent], appends: list[LogAppend] | None
+    engine: Engine, lock: Any, sql: Statements, stored_events: Sequence[StoredEvent], appends: list[LogAppend] | None,
+    before_commit: Callable[[], None] | None = None,
 ) -> list[int]:
-    """Insert the events and (if any) their log rows in one transaction; their ids."""
+    """Insert the events and (if any) their log rows in one transaction; their ids.
+    ``before_commit`` runs last inside the transaction: whatever it raises rolls it back."""
     if lock is not None:
         lock.acquire()
     try:
@@ -107,6 +109,8 @@ def write_events(
                     cursor.execute(sql.notify)
                 if appends:
                     append_entries(cursor, sql, appends)
+                if before_commit is not None:
+                    before_commit()
                 connection.commit()
             except BaseException:
                 connection.rollback()

@@ -37,35 +37,74 @@ def pool(monkeypatch: pytest.MonkeyPatch) -> Iterator[signature_pool._Pool]:
 
 
 def test_requests_round_trip_through_the_wire_format() -> None:
-    sent = checks(5, set()) + [(b"k" * 32, b"s" * 64, b"")]
-    stream = io.BytesIO(signature_pool.encode_request(sent) + signature_pool.encode_request(sent[:1]))
-    assert signature_pool.read_request(stream) == sent
-    assert signature_pool.read_request(stream) == sent[:1]
-    assert signature_pool.read_request(stream) is None
+    sent = checks(5, {2})
+    stream = io.BytesIO(signature_pool.encode_request(sent) + signature_pool.encode_request(sent[:1])
+                        + signature_pool.encode_sign_request(KEYS[0].private_bytes_raw(), [b"a", b""]))
+    assert signature_pool.answer(stream) == bytes([1, 1, 0, 1, 1])
+    assert signature_pool.answer(stream) == bytes([1])
+    assert signature_pool.answer(stream) == KEYS[0].sign(b"a") + KEYS[0].sign(b"")
+    assert signature_pool.answer(stream) is None
 
 
-def test_a_truncated_request_is_an_error() -> None:
+def test_a_truncated_or_unknown_request_is_an_error() -> None:
     with pytest.raises(EOFError):
-        signature_pool.read_request(io.BytesIO(signature_pool.encode_request(checks(2, set()))[:-1]))
+        signature_pool.answer(io.BytesIO(signature_pool.encode_request(checks(2, set()))[:-1]))
+    with pytest.raises(ValueError, match="unknown operation"):
+        signature_pool.answer(io.BytesIO(b"X" + bytes(4)))
 
 
-def test_workers_answer_like_the_in_line_check(pool: signature_pool._Pool) -> None:
-    batch = checks(101, bad={0, 50, 100})
-    pending = signature_pool.start(batch)
-    answers = pending.result()
+@pytest.mark.parametrize("size", [signature_pool.CHUNK - 1, signature_pool.CHUNK, 101, 333])
+def test_workers_answer_like_the_in_line_check(pool: signature_pool._Pool, size: int) -> None:
+    batch = checks(size, bad={0, size // 2, size - 1})
+    with signature_pool.start(max(size, signature_pool.MIN_PARALLEL)) as work:
+        for check in batch:
+            work.check(check)
+        if signature_pool._cores() > 1:
+            assert work.parallel and pool._workers, "a large batch on a multi-core machine goes to the workers"
+        answers = work.results()
+        assert work.results() is answers  # asked twice, checked once
     assert answers == signature_pool.verify_all(batch)
-    assert [i for i, ok in enumerate(answers) if not ok] == [0, 50, 100]
-    if signature_pool._cores() > 1:
-        assert pool._workers, "a large batch on a multi-core machine goes to the workers"
+    assert [i for i, ok in enumerate(answers) if not ok] == sorted({0, size // 2, size - 1})
+
+
+@pytest.mark.parametrize("count", [1, signature_pool.MIN_PARALLEL, 200, 1001])
+def test_workers_sign_like_the_key_itself(pool: signature_pool._Pool, count: int) -> None:
+    messages = [f"receipt {i}".encode() * (i % 5) for i in range(count)]
+    with signature_pool.start(signature_pool.MIN_PARALLEL) as work:
+        work.check(checks(1, set())[0])
+        signatures = work.sign(KEYS[1], messages)
+    assert signatures == [KEYS[1].sign(m) for m in messages]  # Ed25519 signatures are deterministic
+
+
+def test_a_small_batch_stays_in_this_process(pool: signature_pool._Pool) -> None:
+    with signature_pool.start(signature_pool.MIN_PARALLEL - 1) as work:
+        assert not work.parallel
+        work.check(checks(1, {0})[0])
+        assert work.results() == [False]
+    assert not pool._workers
+
+
+def test_the_workers_serve_one_batch_at_a_time(pool: signature_pool._Pool) -> None:
+    if signature_pool._cores() < 2:
+        pytest.skip("one core: there are no workers")
+    with signature_pool.start(100) as first, signature_pool.start(100) as second:
+        assert first.parallel and not second.parallel
+    with signature_pool.start(100) as third:
+        assert third.parallel  # handed back
 
 
 def test_a_dead_worker_falls_back_to_the_in_line_check(pool: signature_pool._Pool) -> None:
     if signature_pool._cores() < 2:
         pytest.skip("one core: there are no workers to kill")
-    signature_pool.start(checks(40, set())).result()  # start the workers
+    with signature_pool.start(40) as work:  # start the workers
+        work.check(checks(1, set())[0])
     pool._workers[0].kill()
     pool._workers[0].wait()
     batch = checks(64, bad={7})
-    assert signature_pool.start(batch).result() == signature_pool.verify_all(batch)
-    assert signature_pool.start(batch).result() == signature_pool.verify_all(batch)  # in-line from now on
+    for _ in range(2):  # the second time in-line from the start
+        with signature_pool.start(64) as work:
+            for check in batch:
+                work.check(check)
+            assert work.results() == signature_pool.verify_all(batch)
+            assert work.sign(KEYS[2], [b"m"] * 40) == [KEYS[2].sign(b"m")] * 40
     assert pool._broken
