@@ -15,7 +15,7 @@ import random
 import time
 import uuid
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, OperationalError, StoredEvent
@@ -325,18 +325,23 @@ class Ledger(Application[uuid.UUID]):
     def _commit(self, prepared: _Prepared, signatures: signature_pool.Batch | None = None, *,
                 unchecked: bool = False) -> list[Receipt]:
         """Write the prepared entries and their log rows in one transaction, with their
-        receipts signed before it commits. ``unchecked``: the envelopes' signatures are
-        still being checked on ``signatures``; if one fails, nothing is committed
-        (``_BadSignature``)."""
+        receipts signed before it commits (by the batch's workers, while the rows are
+        written). ``unchecked``: the envelopes' signatures are still being checked on
+        ``signatures``; if one fails, nothing is committed (``_BadSignature``)."""
         receipts: list[Receipt] = []
+        signing: list[Callable[[], list[Receipt]]] = []
+
+        def indexed() -> None:
+            signing.append(self._sign_receipts(prepared.appends, signatures))
 
         def before_commit() -> None:
             if unchecked and signatures is not None and not all(signatures.results()):
                 raise _BadSignature
-            receipts.extend(self._signed_receipts(prepared.appends, signatures))
+            receipts.extend(signing[0]())
 
         try:
-            self.save(*prepared.aggregates.values(), log_appends=prepared.appends, before_commit=before_commit)
+            self.save(*prepared.aggregates.values(), log_appends=prepared.appends, indexed=indexed,
+                      before_commit=before_commit)
         except BaseException:
             self._evict(*prepared.aggregates)  # they hold entries that were not saved
             raise
@@ -434,16 +439,22 @@ class Ledger(Application[uuid.UUID]):
         return self.mapper.to_domain_event(stored).entry  # type: ignore[attr-defined,no-any-return]
 
     def _signed_receipt(self, append: LogAppend) -> Receipt:
-        return self._signed_receipts([append])[0]
+        return self._sign_receipts([append])()[0]
 
-    def _signed_receipts(self, appends: list[LogAppend], signatures: signature_pool.Batch | None = None) -> list[Receipt]:
-        """The receipts of written entries, signed with the operator key (by the batch's
-        workers too, where it has them)."""
+    def _sign_receipts(self, appends: list[LogAppend],
+                       signatures: signature_pool.Batch | None = None) -> Callable[[], list[Receipt]]:
+        """Start signing the receipts of indexed entries with the operator key (on the
+        batch's workers, where it has them); call the result for the receipts."""
         bodies = [receipt_body(self._receipt_of(append), self._operator_key_id) for append in appends]
         messages = [canonical_bytes(body) for body in bodies]
         key = self.settings.operator_key
-        raw = signatures.sign(key, messages) if signatures is not None else [key.sign(m) for m in messages]
-        return [Receipt(**body, signature=b64encode(signature)) for body, signature in zip(bodies, raw)]
+        signing = signatures.sign(key, messages) if signatures is not None else None
+
+        def receipts() -> list[Receipt]:
+            raw = signing.result() if signing is not None else [key.sign(m) for m in messages]
+            return [Receipt(**body, signature=b64encode(signature)) for body, signature in zip(bodies, raw)]
+
+        return receipts
 
     @staticmethod
     def _receipt_of(append: LogAppend) -> Receipt:

@@ -4,9 +4,9 @@ every core while the batch is decided and written.
 Ed25519 holds the GIL, so threads do not help: the work goes to worker processes as
 primitives and comes back as bytes. ``start`` reserves the workers for one batch; the
 ledger streams each envelope's check to them as soon as it has parsed the envelope
-(``check``), decides and writes the batch meanwhile, asks for the answers (``results``)
-just before it would commit, and has the receipts signed by the workers and itself
-together (``sign``).
+(``check``) and decides the batch meanwhile; once it knows the entries' log indexes it
+has the workers sign the receipts (``sign``) while it writes the rows, and asks for the
+check answers (``results``) and the signatures just before it would commit.
 
 The workers are plain subprocesses (``python -m ledger.signature_worker``) talking over
 pipes: they import nothing of the caller's program, share none of its database
@@ -113,15 +113,39 @@ def _read_exactly(stream: IO[bytes], size: int) -> bytes:
     return data
 
 
+class Signing:
+    """Signatures under way: ``result()`` waits for them (or signs here what the workers
+    could not)."""
+
+    def __init__(self, batch: Batch, key: Ed25519PrivateKey, messages: list[bytes]) -> None:
+        self._batch, self._key, self._messages = batch, key, messages
+        self._signatures: list[bytes | None] = [None] * len(messages)
+
+    def result(self) -> list[bytes]:
+        self._batch._wait_for(self)
+        for i, signature in enumerate(self._signatures):
+            if signature is None:  # not sent, or its worker failed
+                self._signatures[i] = self._key.sign(self._messages[i])
+        return self._signatures  # type: ignore[return-value]
+
+    def _fill(self, first: int, reply: bytes) -> None:
+        for i in range(0, len(reply), 64):
+            self._signatures[first + i // 64] = reply[i:i + 64]
+
+
+Request = tuple["Signing | None", int, int]  # (None for checks, else the signing), first item, count
+
+
 class Batch:
-    """One batch's use of the workers (or of this process alone, when it has none)."""
+    """One batch's use of the workers (or of this process alone, when it has none). Each
+    worker answers its requests in order; ``_requests`` lists the unanswered ones."""
 
     def __init__(self, workers: list[subprocess.Popen[bytes]]) -> None:
         self._workers = workers
         self._checks: list[Check] = []
         self._sent = 0  # checks handed to the workers so far
-        self._requests: list[deque[tuple[int, int]]] = [deque() for _ in workers]  # (first check, count) unanswered
-        self._answers: list[bool] = []
+        self._requests: list[deque[Request]] = [deque() for _ in workers]
+        self._answers: list[bool] = []  # per check sent, filled in as replies are read
         self._results: list[bool] | None = None
 
     @property
@@ -138,49 +162,37 @@ class Batch:
     def results(self) -> list[bool]:
         """Whether each queued signature verifies, in order (waits for the workers)."""
         if self._results is None:
-            if self._workers and self._sent < len(self._checks):
-                self._send_checks()
-            if self._workers:
-                try:
-                    self._answers = [False] * len(self._checks)
-                    for worker, requests in zip(self._workers, self._requests):
-                        while requests:
-                            first, count = requests.popleft()
-                            reply = _read_exactly(worker.stdout, count)  # type: ignore[arg-type]
-                            self._answers[first:first + count] = [byte == 1 for byte in reply]
-                    self._results = self._answers
-                except (OSError, EOFError, ValueError):
-                    self._break_down()
-            if self._results is None:  # no workers, or they failed
+            self._send_checks()
+            self._wait_for(None)
+            if self._workers and len(self._answers) == len(self._checks):
+                self._results = self._answers
+            else:  # no workers, or they failed
                 self._results = verify_all(self._checks)
         return self._results
 
-    def sign(self, key: Ed25519PrivateKey, messages: list[bytes]) -> list[bytes]:
-        """Ed25519 signatures of ``messages`` under ``key``: the workers and this process
-        each sign a share."""
-        self.results()  # the workers have nothing else to do now
+    def sign(self, key: Ed25519PrivateKey, messages: list[bytes]) -> Signing:
+        """Start signing ``messages`` under ``key`` on the workers, after the checks
+        queued so far; ``.result()`` gives the signatures."""
+        signing = Signing(self, key, messages)
         if not self._workers or len(messages) < MIN_PARALLEL:
-            return [key.sign(message) for message in messages]
-        share = -(-len(messages) // (len(self._workers) + 1))
-        shares = [(worker, messages[start:start + share])
-                  for worker, start in zip(self._workers, range(share, len(messages), share))]
+            return signing  # signed here, by .result()
+        self._send_checks()
         private = key.private_bytes_raw()
+        size = -(-len(messages) // len(self._workers))
         try:
-            for worker, part in shares:
-                _send(worker, encode_sign_request(private, part))
-            signatures = [key.sign(message) for message in messages[:share]]
-            for worker, part in shares:
-                reply = _read_exactly(worker.stdout, 64 * len(part))  # type: ignore[arg-type]
-                signatures += [reply[i:i + 64] for i in range(0, len(reply), 64)]
-            return signatures
-        except (OSError, EOFError, ValueError):
+            for i, first in zip(range(len(self._workers)), range(0, len(messages), size)):
+                part = messages[first:first + size]
+                _send(self._workers[i], encode_sign_request(private, part))
+                self._requests[i].append((signing, first, len(part)))
+        except (OSError, ValueError):
             self._break_down()
-            return [key.sign(message) for message in messages]
+        return signing
 
     def close(self) -> None:
         """Hand the workers back (reading any answers still on their way)."""
         if self._workers:
             self.results()
+            self._wait_for(...)
         if self._workers:
             self._workers = []
             _pool.release()
@@ -194,13 +206,29 @@ class Batch:
     def _send_checks(self) -> None:
         """Send the checks not yet sent, ``CHUNK`` at a time, to the workers in turn."""
         try:
-            while self._sent < len(self._checks):
+            while self._workers and self._sent < len(self._checks):
                 part = self._checks[self._sent:self._sent + CHUNK]
                 i = (self._sent // CHUNK) % len(self._workers)
                 _send(self._workers[i], encode_request(part))
-                self._requests[i].append((self._sent, len(part)))
+                self._requests[i].append((None, self._sent, len(part)))
                 self._sent += len(part)
+                self._answers += [False] * len(part)
         except (OSError, ValueError):
+            self._break_down()
+
+    def _wait_for(self, what: Signing | None | object) -> None:
+        """Read replies, in each worker's order, until none is left for ``what`` (None:
+        the checks; a ``Signing``; ``...``: everything)."""
+        try:
+            for worker, requests in zip(self._workers, self._requests):
+                while any(what is ... or owner is what for owner, _, _ in requests):
+                    owner, first, count = requests.popleft()
+                    if owner is None:
+                        reply = _read_exactly(worker.stdout, count)  # type: ignore[arg-type]
+                        self._answers[first:first + count] = [byte == 1 for byte in reply]
+                    else:
+                        owner._fill(first, _read_exactly(worker.stdout, 64 * count))  # type: ignore[arg-type]
+        except (OSError, EOFError, ValueError):
             self._break_down()
 
     def _break_down(self) -> None:

@@ -39,10 +39,10 @@ class LogAppend:
     leaf_hash: bytes | None = field(default=None)
 
 
-def append_entries(cursor: Any, sql: Statements, appends: list[LogAppend]) -> None:
-    """Give each entry the next dense log index. Runs after the events insert, i.e. while
-    this transaction holds the write lock (PostgreSQL: LOCK TABLE ... EXCLUSIVE; SQLite:
-    the database's single writer lock), so ``max(log_index) + 1`` cannot race."""
+def log_rows(cursor: Any, sql: Statements, appends: list[LogAppend]) -> list[tuple[Any, ...]]:
+    """Give each entry the next dense log index; the log rows to insert. Runs while this
+    transaction holds the write lock (PostgreSQL: LOCK TABLE ... EXCLUSIVE; SQLite: BEGIN
+    IMMEDIATE, the database's single writer lock), so ``max(log_index) + 1`` cannot race."""
     cursor.execute(sql.head, (sql.uuid_in(appends[0].registry_id),))
     current, last, last_recorded_at = cursor.fetchone()
     index = 0 if last is None else last + 1
@@ -59,4 +59,4 @@ def append_entries(cursor: Any, sql: Statements, appends: list[LogAppend]) -> No
                      append.body["envelope"]["payload"]["envelope_id"], digest, append.body["recorded_at"]))
         append.log_index, append.leaf_hash = index, digest
         index += 1
-    cursor.executemany(sql.insert_log, rows)
+    return rows

@@ -67,7 +67,7 @@ class LedgerRecorder(CoreSelect, SQLAlchemyApplicationRecorder):
             raise NotImplementedError("the ledger writes in its own transactions, not a caller's session")
         lock = self.datastore.access_lock or self.datastore.write_lock
         return statements.write_events(self.engine, lock, self.sql, stored_events, kwargs.get("log_appends"),
-                                       kwargs.get("before_commit"))
+                                       kwargs.get("indexed"), kwargs.get("before_commit"))
 
 
 class SnapshotRecorder(CoreSelect):

@@ -14,7 +14,8 @@ SQLAlchemy and eventsourcing's own recorder).
 
 Writing follows eventsourcing-sqlalchemy's recorder: on PostgreSQL the events table is
 locked (commit order = id order) and its channel notified; in-process the datastore's
-lock is held. Driver errors become eventsourcing's ``IntegrityError`` and
+lock is held. The write lock is taken first (SQLite: BEGIN IMMEDIATE), so the entries'
+log indexes are known before any row is inserted. Driver errors become eventsourcing's ``IntegrityError`` and
 ``OperationalError``, which the ledger answers by deciding again.
 """
 
@@ -28,7 +29,7 @@ from typing import Any, Callable, Sequence
 from eventsourcing.persistence import IntegrityError, OperationalError, StoredEvent
 from sqlalchemy import Engine
 
-from ledger.storage.log_append import LogAppend, append_entries
+from ledger.storage.log_append import LogAppend, log_rows
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ class Statements:
     insert_log: str
     head: str  # the registry's version, the log's last index and last recorded_at
     select_events: str  # {where}, {order} and {limit} filled in per call
-    lock: str | None
+    lock: str  # takes the write lock at the start of a transaction
     notify: str | None
     uuid_in: Callable[[uuid.UUID], Any]
     uuid_out: Callable[[Any], uuid.UUID]
@@ -51,7 +52,7 @@ def statements_for(engine: Engine, events_table: str, channel: str) -> Statement
     SQLAlchemy's path)."""
     dialect = engine.dialect.name
     if dialect == "sqlite":
-        p, lock, notify = "?", None, None
+        p, lock, notify = "?", "BEGIN IMMEDIATE", None
         uuid_in: Callable[[uuid.UUID], Any] = _uuid_bytes
         uuid_out: Callable[[Any], uuid.UUID] = _uuid_from_bytes
     elif dialect == "postgresql":
@@ -91,10 +92,11 @@ def _same(value: Any) -> Any:
 
 def write_events(
     engine: Engine, lock: Any, sql: Statements, stored_events: Sequence[StoredEvent], appends: list[LogAppend] | None,
-    before_commit: Callable[[], None] | None = None,
+    indexed: Callable[[], None] | None = None, before_commit: Callable[[], None] | None = None,
 ) -> list[int]:
     """Insert the events and (if any) their log rows in one transaction; their ids.
-    ``before_commit`` runs last inside the transaction: whatever it raises rolls it back."""
+    ``indexed`` runs as soon as the entries have their log indexes (before the inserts),
+    ``before_commit`` last inside the transaction: whatever either raises rolls it back."""
     if lock is not None:
         lock.acquire()
     try:
@@ -102,13 +104,15 @@ def write_events(
         try:
             cursor = connection.cursor()
             try:
-                if sql.lock:
-                    cursor.execute(sql.lock)
+                cursor.execute(sql.lock)
+                rows = log_rows(cursor, sql, appends) if appends else []
+                if indexed is not None:
+                    indexed()
                 ids = _insert_events(cursor, sql, stored_events)
                 if sql.notify:
                     cursor.execute(sql.notify)
-                if appends:
-                    append_entries(cursor, sql, appends)
+                if rows:
+                    cursor.executemany(sql.insert_log, rows)
                 if before_commit is not None:
                     before_commit()
                 connection.commit()

@@ -59,7 +59,7 @@ def test_a_conflicting_insert_raises_integrity_error_and_writes_nothing(database
     first = StoredEvent(originator, 1, "some.topic", b"{}")
     ledger.recorder.insert_events([first])
     new = StoredEvent(uuid.uuid4(), 1, "some.topic", b"{}")
-    appends = [LogAppend(new.originator_id, 1, _entry(str(uuid.uuid4())), REGISTRY_ID, 1)]
+    appends = [LogAppend(new.originator_id, 1, _entry(str(uuid.uuid4())), REGISTRY_ID, ledger.registry().version)]
     with pytest.raises(IntegrityError):  # the second event clashes with the first on (id, version)
         ledger.recorder.insert_events([new, first], log_appends=appends)
     assert ledger.recorder.select_events(new.originator_id) == []  # rolled back: not half-written

@@ -72,8 +72,28 @@ def test_workers_sign_like_the_key_itself(pool: signature_pool._Pool, count: int
     messages = [f"receipt {i}".encode() * (i % 5) for i in range(count)]
     with signature_pool.start(signature_pool.MIN_PARALLEL) as work:
         work.check(checks(1, set())[0])
-        signatures = work.sign(KEYS[1], messages)
+        signatures = work.sign(KEYS[1], messages).result()
     assert signatures == [KEYS[1].sign(m) for m in messages]  # Ed25519 signatures are deterministic
+
+
+def test_signing_queued_behind_checks_and_abandoned_signing_leave_the_workers_in_step(pool: signature_pool._Pool) -> None:
+    batch = checks(70, bad={3, 69})
+    messages = [b"receipt %d" % i for i in range(90)]
+    with signature_pool.start(70) as work:
+        for check in batch[:50]:
+            work.check(check)
+        abandoned = work.sign(KEYS[0], messages[:40])  # never asked for: close() reads its replies
+        for check in batch[50:]:
+            work.check(check)
+        signing = work.sign(KEYS[1], messages)  # sent before the answers to the checks are read
+        assert work.results() == signature_pool.verify_all(batch)
+        assert signing.result() == [KEYS[1].sign(m) for m in messages]
+        assert abandoned is not None
+    with signature_pool.start(70) as work:  # the next batch reads its own answers, not leftovers
+        for check in batch:
+            work.check(check)
+        assert work.results() == signature_pool.verify_all(batch)
+        assert work.sign(KEYS[2], messages).result() == [KEYS[2].sign(m) for m in messages]
 
 
 def test_a_small_batch_stays_in_this_process(pool: signature_pool._Pool) -> None:
@@ -106,5 +126,5 @@ def test_a_dead_worker_falls_back_to_the_in_line_check(pool: signature_pool._Poo
             for check in batch:
                 work.check(check)
             assert work.results() == signature_pool.verify_all(batch)
-            assert work.sign(KEYS[2], [b"m"] * 40) == [KEYS[2].sign(b"m")] * 40
+            assert work.sign(KEYS[2], [b"m"] * 40).result() == [KEYS[2].sign(b"m")] * 40
     assert pool._broken
