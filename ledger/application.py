@@ -27,7 +27,7 @@ from ledger import signature_pool
 from ledger.aggregates import REGISTRY_ID, Dossier, Registry, dossier_id
 from ledger.canonical import canonical_bytes
 from ledger.dossier.rules import Context, decide
-from ledger.entry import ACCEPTED, REFUSED, entry_body, now_utc, recording_date
+from ledger.entry import ACCEPTED, REFUSED, entry_body, entry_text, now_utc, recording_date
 from ledger.envelope import (
     Envelope,
     b64decode,
@@ -50,7 +50,7 @@ from ledger.errors import (
 )
 from ledger.identity import client_ref
 from ledger.payloads import is_registry_type, validate_payload
-from ledger.receipt import Receipt, receipt_body
+from ledger.receipt import Receipt
 from ledger.registry.state import OPERATOR, RegistryState, decide_registry
 from ledger.settings import Settings, SettingsError
 from ledger.storage.log_append import LogAppend, StaleDecision
@@ -167,8 +167,8 @@ class Ledger(Application[uuid.UUID]):
     def submit(self, data: Any) -> Receipt:
         """Record one signed envelope. Raises ``InvalidSubmission`` when nothing is
         recorded; otherwise returns the receipt, whose verdict may be 'refused'."""
-        envelope = self._checked(data)
-        return self._record_with_retry(envelope)
+        envelope, payload_text = self._checked(data)
+        return self._record_with_retry(envelope, payload_text)
 
     def submit_batch(self, items: Sequence[Any]) -> list[Receipt | InvalidSubmission]:
         """Many envelopes, one result each, in order. Valid ones are recorded in one
@@ -178,13 +178,15 @@ class Ledger(Application[uuid.UUID]):
         one at a time (with retries)."""
         results: list[Receipt | InvalidSubmission | None] = [None] * len(items)
         checked: list[tuple[int, Envelope]] = []
+        texts: list[bytes] = []  # the canonical payloads: the signed messages
         with signature_pool.start(len(items)) as signatures:
             for i, data in enumerate(items):
                 try:
                     envelope = self._shape_checked(data)
-                    signatures.check((self._signing_key(envelope), b64decode(envelope.signature, "signature", 64),
-                                      canonical_bytes(envelope.payload)))
+                    text = canonical_bytes(envelope.payload)
+                    signatures.check((self._signing_key(envelope), b64decode(envelope.signature, "signature", 64), text))
                     checked.append((i, envelope))
+                    texts.append(text)
                 except InvalidSubmission as exc:
                     results[i] = exc
             envelopes = [e for _, e in checked]
@@ -192,21 +194,21 @@ class Ledger(Application[uuid.UUID]):
                 receipts = None
                 if signatures.parallel:  # write while the workers check; commit only if all hold
                     try:
-                        receipts = self._commit(self._prepare(envelopes), signatures, unchecked=True)
+                        receipts = self._commit(self._prepare(envelopes, texts), signatures, unchecked=True)
                     except _BadSignature:
                         pass
                 if receipts is None:  # checked here, or a bad signature among them
-                    good = [e for e, ok in zip(envelopes, signatures.results()) if ok]
-                    receipts = self._commit(self._prepare(good), signatures)
+                    good = [(e, t) for e, t, ok in zip(envelopes, texts, signatures.results()) if ok]
+                    receipts = self._commit(self._prepare([e for e, _ in good], [t for _, t in good]), signatures)
                 signed = iter(receipts)
                 for (i, _), ok in zip(checked, signatures.results()):
                     results[i] = next(signed) if ok else signature_fails()
             except (IntegrityError, OperationalError, StaleDecision, _Duplicate):
                 self._evict(REGISTRY_ID, *self._targets(envelopes))
                 self._registry = None
-                for (i, envelope), ok in zip(checked, signatures.results()):
+                for (i, envelope), text, ok in zip(checked, texts, signatures.results()):
                     try:
-                        results[i] = self._record_with_retry(envelope) if ok else signature_fails()
+                        results[i] = self._record_with_retry(envelope, text) if ok else signature_fails()
                     except InvalidSubmission as exc:
                         results[i] = exc
         return [r for r in results if r is not None]
@@ -238,11 +240,13 @@ class Ledger(Application[uuid.UUID]):
 
     # --- checking -----------------------------------------------------------------------
 
-    def _checked(self, data: Any) -> Envelope:
-        """Shape, payload and signature against the submitter's live key - before anything else."""
+    def _checked(self, data: Any) -> tuple[Envelope, bytes]:
+        """Shape, payload and signature against the submitter's live key - before anything
+        else. With the payload's canonical bytes (the signed message)."""
         envelope = self._shape_checked(data)
-        verify_signature(envelope, self._signing_key(envelope))
-        return envelope
+        payload_text = canonical_bytes(envelope.payload)
+        verify_signature(envelope, self._signing_key(envelope), payload_text)
+        return envelope, payload_text
 
     @staticmethod
     def _shape_checked(data: Any) -> Envelope:
@@ -259,7 +263,7 @@ class Ledger(Application[uuid.UUID]):
 
     # --- recording -------------------------------------------------------------------
 
-    def _record_with_retry(self, envelope: Envelope) -> Receipt:
+    def _record_with_retry(self, envelope: Envelope, payload_text: bytes | None = None) -> Receipt:
         """Optimistic: decide and write; on a conflict (the dossier moved, the registry
         moved, or the envelope_id exists) look again and decide again."""
         for attempt in range(MAX_ATTEMPTS):
@@ -269,7 +273,7 @@ class Ledger(Application[uuid.UUID]):
                     return previous
             self._signing_key(envelope)  # revoked meanwhile (e.g. since a batch was checked)?
             try:
-                return self._record_together([envelope])[0]
+                return self._commit(self._prepare([envelope], [payload_text]))[0]
             except (IntegrityError, StaleDecision, OperationalError, _Duplicate):
                 self._evict(REGISTRY_ID, *self._targets([envelope]))
                 self._registry = None
@@ -290,11 +294,9 @@ class Ledger(Application[uuid.UUID]):
             )
         return self._signed_receipt(found)
 
-    def _record_together(self, envelopes: Iterable[Envelope]) -> list[Receipt]:
-        return self._commit(self._prepare(list(envelopes)))
-
-    def _prepare(self, envelopes: list[Envelope]) -> _Prepared:
-        """Decide each envelope in order and record its entry on its aggregate, in memory."""
+    def _prepare(self, envelopes: list[Envelope], payload_texts: Sequence[bytes | None] | None = None) -> _Prepared:
+        """Decide each envelope in order and record its entry on its aggregate, in memory.
+        ``payload_texts``: the envelopes' canonical payloads, where already made."""
         try:
             registry = self.registry()
             parties, registry_version = registry.state, registry.version
@@ -303,7 +305,7 @@ class Ledger(Application[uuid.UUID]):
         prepared = _Prepared(self._new_aggregates(envelopes) if len(envelopes) > 1 else {}, [])
         seen: set[str] = set()
         try:
-            for envelope in envelopes:
+            for envelope, payload_text in zip(envelopes, payload_texts or [None] * len(envelopes)):
                 if envelope.envelope_id in seen:
                     raise _Duplicate(envelope.envelope_id)
                 seen.add(envelope.envelope_id)
@@ -316,7 +318,8 @@ class Ledger(Application[uuid.UUID]):
                     verdict, refusal = REFUSED, exc.as_dict()
                 body = entry_body(envelope.as_dict(), verdict, refusal, recorded_at)
                 target.record(entry=body)
-                prepared.appends.append(LogAppend(target.id, target.version, body, REGISTRY_ID, registry_version))
+                prepared.appends.append(LogAppend(target.id, target.version, body, REGISTRY_ID, registry_version,
+                                                  text=entry_text(body, payload_text)))
         except BaseException:
             self._evict(*prepared.aggregates)  # they hold entries that will not be saved
             raise
@@ -340,8 +343,9 @@ class Ledger(Application[uuid.UUID]):
             receipts.extend(signing[0]())
 
         try:
-            self.save(*prepared.aggregates.values(), log_appends=prepared.appends, indexed=indexed,
-                      before_commit=before_commit)
+            with self.mapper.entry_texts(prepared.appends):  # type: ignore[attr-defined]
+                self.save(*prepared.aggregates.values(), log_appends=prepared.appends, indexed=indexed,
+                          before_commit=before_commit)
         except BaseException:
             self._evict(*prepared.aggregates)  # they hold entries that were not saved
             raise
@@ -362,10 +366,7 @@ class Ledger(Application[uuid.UUID]):
                 wanted[key] = envelope.payload
         if len(wanted) < 2:
             return {}
-        events = self.recorder.events_record_cls.__table__  # type: ignore[attr-defined]
-        query = select(events.c.originator_id).where(events.c.originator_id.in_(list(wanted))).distinct()
-        with self.engine.connect() as connection:
-            existing = set(connection.execute(query).scalars())
+        existing = self.recorder.existing(list(wanted))  # type: ignore[attr-defined]
         return {key: Registry() if key == REGISTRY_ID else Dossier(payload["client_ref"])
                 for key, payload in wanted.items() if key not in existing}
 
@@ -445,7 +446,7 @@ class Ledger(Application[uuid.UUID]):
                        signatures: signature_pool.Batch | None = None) -> Callable[[], list[Receipt]]:
         """Start signing the receipts of indexed entries with the operator key (on the
         batch's workers, where it has them); call the result for the receipts."""
-        bodies = [receipt_body(self._receipt_of(append), self._operator_key_id) for append in appends]
+        bodies = [self._receipt_body(append) for append in appends]
         messages = [canonical_bytes(body) for body in bodies]
         key = self.settings.operator_key
         signing = signatures.sign(key, messages) if signatures is not None else None
@@ -456,19 +457,21 @@ class Ledger(Application[uuid.UUID]):
 
         return receipts
 
-    @staticmethod
-    def _receipt_of(append: LogAppend) -> Receipt:
+    def _receipt_body(self, append: LogAppend) -> dict[str, Any]:
+        """What the receipt of a written entry signs (``Receipt.body``)."""
         if append.log_index is None or append.leaf_hash is None:
             raise RuntimeError("the log entry was not assigned an index")  # cannot happen after save
         body = append.body
-        return Receipt(
-            envelope_id=body["envelope"]["payload"]["envelope_id"],
-            verdict=body["verdict"],
-            refusal=body["refusal"],
-            recorded_at=body["recorded_at"],
-            log_index=append.log_index,
-            leaf_hash=append.leaf_hash.hex(),
-        )
+        refusal = body["refusal"]
+        return {
+            "envelope_id": body["envelope"]["payload"]["envelope_id"],
+            "verdict": body["verdict"],
+            "refusal": None if refusal is None else dict(refusal),
+            "recorded_at": body["recorded_at"],
+            "log_index": append.log_index,
+            "leaf_hash": append.leaf_hash.hex(),
+            "key_id": self._operator_key_id,
+        }
 
     # --- genesis -----------------------------------------------------------------------
 
@@ -485,7 +488,7 @@ class Ledger(Application[uuid.UUID]):
             payload = genesis_payload(operator_public)
             envelope = sign(payload, OPERATOR, self.settings.operator_key)
             try:
-                self._record_together([envelope])
+                self._commit(self._prepare([envelope]))
             except (IntegrityError, OperationalError, _Duplicate):
                 pass  # another process initialised it at the same moment
             self._registry = None

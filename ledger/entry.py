@@ -30,6 +30,36 @@ def leaf_bytes(body: dict[str, Any], log_index: int) -> bytes:
     return canonical_bytes({**body, "log_index": log_index})
 
 
+_BODY_KEYS = frozenset(("envelope", "verdict", "refusal", "recorded_at"))
+_ENVELOPE_KEYS = frozenset(("payload", "submitter", "key_id", "signature"))
+
+
+def entry_text(body: dict[str, Any], payload_text: bytes | None = None) -> tuple[bytes, bytes] | None:
+    """The canonical JSON of an entry body split where its leaf's "log_index" goes:
+    ``head + tail == canonical_bytes(body)`` and
+    ``head + b',"log_index":' + str(n) + tail == leaf_bytes(body, n)``.
+
+    RFC 8785 writes an object as its members sorted by key, each value canonical on its
+    own, so the text is put together from its parts - reusing ``payload_text``, the
+    payload's canonical bytes already made to check its signature. None for a body of
+    another shape than ``entry_body`` makes."""
+    envelope = body.get("envelope")
+    if body.keys() == _BODY_KEYS and type(envelope) is dict and envelope.keys() == _ENVELOPE_KEYS:
+        payload = canonical_bytes(envelope["payload"]) if payload_text is None else payload_text
+        head = b"".join((b'{"envelope":{"key_id":', canonical_bytes(envelope["key_id"]), b',"payload":', payload,
+                         b',"signature":', canonical_bytes(envelope["signature"]),
+                         b',"submitter":', canonical_bytes(envelope["submitter"]), b"}"))
+        tail = b"".join((b',"recorded_at":', canonical_bytes(body["recorded_at"]), b',"refusal":',
+                         canonical_bytes(body["refusal"]), b',"verdict":', canonical_bytes(body["verdict"]), b"}"))
+        return head, tail
+    return None
+
+
+def leaf_from_text(text: tuple[bytes, bytes], log_index: int) -> bytes:
+    """``leaf_bytes`` of the body whose ``entry_text`` is ``text``."""
+    return b"%s,\"log_index\":%d%s" % (text[0], log_index, text[1])
+
+
 def now_utc() -> str:
     """recorded_at: UTC, microseconds, ISO 8601 with 'Z'."""
     return utc_text(time.time_ns() // 1000)

@@ -102,11 +102,14 @@ def parse_envelope(data: object) -> Envelope:
     return Envelope(data["payload"], data["submitter"], data["key_id"], data["signature"])
 
 
-def verify_signature(envelope: Envelope, public_key: bytes) -> None:
-    """Raise ``BadSignature`` unless the signature is over the canonical payload bytes."""
+def verify_signature(envelope: Envelope, public_key: bytes, message: bytes | None = None) -> None:
+    """Raise ``BadSignature`` unless the signature is over the canonical payload bytes
+    (``message``, where the caller made them already)."""
     signature = b64decode(envelope.signature, "signature", length=64)
+    if message is None:
+        message = canonical_bytes(envelope.payload)
     try:
-        Ed25519PublicKey.from_public_bytes(public_key).verify(signature, canonical_bytes(envelope.payload))
+        Ed25519PublicKey.from_public_bytes(public_key).verify(signature, message)
     except InvalidSignature as exc:
         raise signature_fails() from exc
 

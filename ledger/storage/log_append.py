@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ledger.entry import leaf_bytes
+from ledger.entry import leaf_bytes, leaf_from_text
 from ledger.merkle.hashing import leaf_hash
 
 if TYPE_CHECKING:
@@ -37,6 +37,7 @@ class LogAppend:
     registry_version: int
     log_index: int | None = field(default=None)
     leaf_hash: bytes | None = field(default=None)
+    text: tuple[bytes, bytes] | None = field(default=None, repr=False)  # ledger.entry.entry_text(body)
 
 
 def log_rows(cursor: Any, sql: Statements, appends: list[LogAppend]) -> list[tuple[Any, ...]]:
@@ -54,7 +55,7 @@ def log_rows(cursor: Any, sql: Statements, appends: list[LogAppend]) -> list[tup
         previous = append.body["recorded_at"]
         if append.originator_id != append.registry_id and (current or 0) != append.registry_version:
             raise StaleRegistry(f"registry moved from version {append.registry_version} to {current}")
-        digest = leaf_hash(leaf_bytes(append.body, index))
+        digest = leaf_hash(leaf_bytes(append.body, index) if append.text is None else leaf_from_text(append.text, index))
         rows.append((index, sql.uuid_in(append.originator_id), append.originator_version,
                      append.body["envelope"]["payload"]["envelope_id"], digest, append.body["recorded_at"]))
         append.log_index, append.leaf_hash = index, digest

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import StoredEvent, Transcoder
 from eventsourcing_sqlalchemy.datastore import transactions
 from eventsourcing_sqlalchemy.factory import SQLAlchemyFactory
 from eventsourcing_sqlalchemy.recorders import SQLAlchemyAggregateRecorder, SQLAlchemyApplicationRecorder
@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from ledger.storage import statements
+from ledger.storage.mapper import LedgerMapper
 from ledger.storage.statements import Statements
 
 
@@ -60,6 +61,10 @@ class CoreSelect(SQLAlchemyAggregateRecorder):
 
 
 class LedgerRecorder(CoreSelect, SQLAlchemyApplicationRecorder):
+    def existing(self, originator_ids: list[UUID]) -> set[UUID]:
+        """Which of these aggregates have stored events."""
+        return statements.existing_originators(self.engine, self.sql, self.events_record_cls.__table__.fullname, originator_ids)
+
     def insert_events(
         self, stored_events: Sequence[StoredEvent], *, session: Session | None = None, **kwargs: Any
     ) -> Sequence[int] | None:
@@ -77,3 +82,6 @@ class SnapshotRecorder(CoreSelect):
 class LedgerFactory(SQLAlchemyFactory):
     aggregate_recorder_class = SnapshotRecorder
     application_recorder_class = LedgerRecorder
+
+    def mapper(self, transcoder: Transcoder | None = None, mapper_class: Any = None) -> LedgerMapper:
+        return LedgerMapper(transcoder=transcoder or self.transcoder(), cipher=self.cipher(), compressor=self.compressor())

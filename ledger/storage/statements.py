@@ -169,6 +169,24 @@ def select_events(
     return [StoredEvent(sql.uuid_out(r[0]), r[1], r[2], bytes(r[3])) for r in rows]
 
 
+def existing_originators(engine: Engine, sql: Statements, table: str, originator_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of these aggregates have stored events (one query per 500)."""
+    mark = "?" if sql.dialect == "sqlite" else "%s"
+    found: set[uuid.UUID] = set()
+    connection = engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        for start in range(0, len(originator_ids), 500):
+            part = originator_ids[start:start + 500]
+            cursor.execute(f"SELECT DISTINCT originator_id FROM {table} WHERE originator_id IN ({', '.join([mark] * len(part))})",
+                           [sql.uuid_in(i) for i in part])
+            found.update(sql.uuid_out(row[0]) for row in cursor.fetchall())
+        cursor.close()
+    finally:
+        connection.close()
+    return found
+
+
 @lru_cache(maxsize=64)
 def _select_query(sql: Statements, table: str, gt: bool, lte: bool, desc: bool, limit: int | None) -> str:
     mark = "?" if sql.dialect == "sqlite" else "%s"

@@ -70,3 +70,13 @@ def test_a_conflicting_insert_raises_integrity_error_and_writes_nothing(database
 def test_the_ledger_refuses_a_database_it_does_not_run_on() -> None:
     with pytest.raises(SettingsError, match="SQLite or PostgreSQL"):
         Ledger(new_settings("mysql+pymysql://nobody@127.0.0.1:1/none"))
+
+
+def test_existing_names_the_aggregates_with_stored_events_among_many(database_url: str) -> None:
+    ledger = Ledger(new_settings(database_url))
+    stored = [uuid.uuid4() for _ in range(3)]
+    ledger.recorder.insert_events([StoredEvent(i, 1, "some.topic", b"{}") for i in stored])
+    asked = [uuid.uuid4() for _ in range(600)] + stored  # more than one query's worth
+    assert ledger.recorder.existing(asked) == set(stored)
+    assert ledger.recorder.existing([]) == set()
+    ledger.close()

@@ -8,7 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledger.entry import LEDGER_TZ, now_utc, recording_date, utc_text
+from ledger.canonical import canonical_bytes
+from ledger.entry import LEDGER_TZ, entry_body, entry_text, leaf_bytes, leaf_from_text, now_utc, recording_date, utc_text
+from tests.strategies import JSON_VALUES, TEXT
 
 MOMENTS = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1))
 
@@ -47,3 +49,29 @@ def test_around_the_clock_changes(recorded_at: str, day: str) -> None:
 def test_other_spellings_are_refused(recorded_at: str) -> None:
     with pytest.raises(ValueError):
         recording_date(recorded_at)
+
+
+ENVELOPES = st.fixed_dictionaries({"payload": st.dictionaries(TEXT, JSON_VALUES, max_size=5), "submitter": TEXT,
+                                   "key_id": TEXT, "signature": TEXT})
+BODIES = st.builds(entry_body, ENVELOPES, st.sampled_from(["accepted", "refused"]),
+                   st.none() | st.dictionaries(TEXT, JSON_VALUES, max_size=3), TEXT)
+
+
+@given(BODIES, st.integers(min_value=0, max_value=2**53 - 1), st.booleans())
+def test_entry_text_is_the_canonical_body_and_leaf(body: dict, index: int, reuse_payload: bool) -> None:
+    payload_text = canonical_bytes(body["envelope"]["payload"]) if reuse_payload else None
+    text = entry_text(body, payload_text)
+    assert text is not None
+    assert text[0] + text[1] == canonical_bytes(body)
+    assert leaf_from_text(text, index) == leaf_bytes(body, index)
+
+
+@given(BODIES, st.sampled_from(["envelope", "verdict", "extra"]))
+def test_entry_text_declines_other_shapes(body: dict, change: str) -> None:
+    if change == "extra":
+        body = {**body, "log_index": 3}
+    elif change == "envelope":
+        body = {**body, "envelope": {**body["envelope"], "note": "x"}}
+    else:
+        body = {k: v for k, v in body.items() if k != "verdict"}
+    assert entry_text(body) is None
