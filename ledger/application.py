@@ -60,7 +60,7 @@ from ledger.storage.tables import log_entries
 from ledger.transparency.service import SignedCheckpoint, TransparencyLog
 
 MAX_ATTEMPTS = 50
-_RECORDED = {get_topic(cls): cls for cls in (Dossier.Recorded, Registry.Recorded)}  # type: ignore[attr-defined]
+_RECORDED = {get_topic(cls): cls for cls in (Dossier.Recorded, Registry.Recorded)}
 GENESIS_NAMESPACE = uuid.UUID("0b5e1a9c-2f4d-4e6b-8a7c-1d2e3f4a5b6c")
 
 

@@ -55,7 +55,7 @@ def test_the_fast_state_decodes_to_what_the_reference_encodes(entry: dict, momen
     transcoder = JSONTranscoder()
     Ledger.register_transcodings(None, transcoder)  # type: ignore[arg-type]
     ours, reference = LedgerMapper(transcoder=transcoder), Mapper(transcoder=transcoder)
-    event = Dossier.Recorded(originator_id=uuid.uuid4(), originator_version=2, timestamp=moment, entry=entry)  # type: ignore[attr-defined]
+    event = Dossier.Recorded(originator_id=uuid.uuid4(), originator_version=2, timestamp=moment, entry=entry)
     append = LogAppend(event.originator_id, 2, entry, uuid.uuid4(), 1, text=entry_text(entry))
     with ours.entry_texts([append]):
         fast = ours.to_stored_event(event)
@@ -70,7 +70,7 @@ def test_a_text_goes_only_with_its_own_entry() -> None:
     ours, reference = LedgerMapper(transcoder=transcoder), Mapper(transcoder=transcoder)
     body = entry_body({"payload": {"a": 1}, "submitter": "s", "key_id": "k", "signature": "x"}, "accepted", None, "t")
     twin = dict(body)  # equal, but another object
-    event = Dossier.Recorded(originator_id=uuid.uuid4(), originator_version=2,  # type: ignore[attr-defined]
+    event = Dossier.Recorded(originator_id=uuid.uuid4(), originator_version=2,
                              timestamp=datetime.now(timezone.utc), entry=twin)
     with ours.entry_texts([LogAppend(event.originator_id, 2, body, uuid.uuid4(), 1, text=(b"{", b"}"))]):
         assert ours.to_stored_event(event) == reference.to_stored_event(event)
