@@ -112,7 +112,7 @@ def write_events(
                 if sql.notify:
                     cursor.execute(sql.notify)
                 if rows:
-                    cursor.executemany(sql.insert_log, rows)
+                    insert_log_rows(cursor, sql, rows)
                 if before_commit is not None:
                     before_commit()
                 connection.commit()
@@ -136,19 +136,42 @@ def write_events(
 def _insert_events(cursor: Any, sql: Statements, stored_events: Sequence[StoredEvent]) -> list[int]:
     rows = [(sql.uuid_in(e.originator_id), e.originator_version, e.topic, e.state)  # type: ignore[arg-type]
             for e in stored_events]
-    if sql.dialect == "postgresql":  # one pipelined round trip for the lot
-        cursor.executemany(sql.insert_event, rows, returning=True)
-        ids = []
-        while True:
-            ids.append(cursor.fetchone()[0])
-            if not cursor.nextset():
-                return ids
+    if sql.dialect == "postgresql":
+        # multi-row INSERTs; RETURNING gives no order, so each id is matched by (originator_id, version)
+        ids: dict[tuple[Any, int], int] = {}
+        for part in _parts(rows):
+            cursor.execute(_many(sql.insert_event + ", originator_id, originator_version", len(part)),
+                           [value for row in part for value in row])
+            ids.update(((originator_id, version), id_) for id_, originator_id, version in cursor.fetchall())
+        return [ids[(row[0], row[1])] for row in rows]
     # SQLite: this transaction holds the only write lock, so the rows get consecutive ids
     # ending at the connection's last inserted rowid
     cursor.executemany(sql.insert_event, rows)
     cursor.execute("SELECT last_insert_rowid()")
     last = cursor.fetchone()[0]
     return list(range(last - len(rows) + 1, last + 1))
+
+
+def insert_log_rows(cursor: Any, sql: Statements, rows: list[tuple[Any, ...]]) -> None:
+    if sql.dialect == "postgresql":
+        for part in _parts(rows):
+            cursor.execute(_many(sql.insert_log, len(part)), [value for row in part for value in row])
+    else:
+        cursor.executemany(sql.insert_log, rows)
+
+
+PART = 250  # rows per multi-row INSERT (PostgreSQL allows 65,535 parameters in a statement)
+
+
+def _parts(rows: list[tuple[Any, ...]]) -> list[list[tuple[Any, ...]]]:
+    return [rows[i:i + PART] for i in range(0, len(rows), PART)]
+
+
+@lru_cache(maxsize=2 * PART)
+def _many(statement: str, count: int) -> str:
+    """``statement`` (INSERT ... VALUES (...) [RETURNING ...]) with ``count`` rows of values."""
+    start, end = statement.index("VALUES (") + len("VALUES "), statement.index(")", statement.index("VALUES (")) + 1
+    return statement[:start] + ", ".join([statement[start:end]] * count) + statement[end:]
 
 
 def select_events(
