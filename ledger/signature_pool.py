@@ -182,9 +182,8 @@ class Batch:
         try:
             for i, first in zip(range(len(self._workers)), range(0, len(messages), size)):
                 part = messages[first:first + size]
-                _send(self._workers[i], encode_sign_request(private, part))
-                self._requests[i].append((signing, first, len(part)))
-        except (OSError, ValueError):
+                self._request(i, encode_sign_request(private, part), (signing, first, len(part)))
+        except (OSError, EOFError, ValueError):
             self._break_down()
         return signing
 
@@ -209,27 +208,40 @@ class Batch:
             while self._workers and self._sent < len(self._checks):
                 part = self._checks[self._sent:self._sent + CHUNK]
                 i = (self._sent // CHUNK) % len(self._workers)
-                _send(self._workers[i], encode_request(part))
-                self._requests[i].append((None, self._sent, len(part)))
+                self._request(i, encode_request(part), (None, self._sent, len(part)))
                 self._sent += len(part)
                 self._answers += [False] * len(part)
-        except (OSError, ValueError):
+        except (OSError, EOFError, ValueError):
             self._break_down()
+
+    def _request(self, i: int, request: bytes, expected: Request) -> None:
+        """Send a request to worker ``i``. If an earlier signing's reply is still unread
+        there, read it first: a worker writing a reply larger than its pipe holds reads no
+        more requests until it is read, and a large request would then wait for ever."""
+        while any(owner is not None for owner, _, _ in self._requests[i]):
+            self._read_oldest(i)
+        _send(self._workers[i], request)
+        self._requests[i].append(expected)
 
     def _wait_for(self, what: Signing | None | object) -> None:
         """Read replies, in each worker's order, until none is left for ``what`` (None:
         the checks; a ``Signing``; ``...``: everything)."""
         try:
-            for worker, requests in zip(self._workers, self._requests):
+            for i, requests in enumerate(self._requests):
                 while any(what is ... or owner is what for owner, _, _ in requests):
-                    owner, first, count = requests.popleft()
-                    if owner is None:
-                        reply = _read_exactly(worker.stdout, count)  # type: ignore[arg-type]
-                        self._answers[first:first + count] = [byte == 1 for byte in reply]
-                    else:
-                        owner._fill(first, _read_exactly(worker.stdout, 64 * count))  # type: ignore[arg-type]
+                    self._read_oldest(i)
         except (OSError, EOFError, ValueError):
             self._break_down()
+
+    def _read_oldest(self, i: int) -> None:
+        """Read worker ``i``'s reply to its oldest unanswered request."""
+        owner, first, count = self._requests[i].popleft()
+        stdout = self._workers[i].stdout
+        if owner is None:
+            reply = _read_exactly(stdout, count)  # type: ignore[arg-type]
+            self._answers[first:first + count] = [byte == 1 for byte in reply]
+        else:
+            owner._fill(first, _read_exactly(stdout, 64 * count))  # type: ignore[arg-type]
 
     def _break_down(self) -> None:
         self._workers = []
@@ -275,23 +287,30 @@ class _Pool:
         self._lock.release()
 
     def break_down(self) -> None:
-        """A worker failed: stop them all; this process works in-line from now on."""
+        """A worker failed: stop them all at once (the caller may hold a database lock);
+        this process works in-line from now on."""
         self._broken = True
-        self.close()
+        self.close(wait=False)
         if self._lock.locked():
             self._lock.release()
 
-    def close(self) -> None:
+    def close(self, wait: bool = True) -> None:
         if self._owner_pid != os.getpid():
             return
         for worker in self._workers:
             try:
+                if not wait:
+                    raise subprocess.TimeoutExpired(worker.args, 0)
                 worker.stdin.close()  # type: ignore[union-attr]  # end of requests: the worker exits
                 worker.wait(timeout=5)
             except (OSError, subprocess.TimeoutExpired):
                 worker.kill()
                 worker.wait()
-            worker.stdout.close()  # type: ignore[union-attr]
+            for pipe in (worker.stdin, worker.stdout):
+                try:
+                    pipe.close()  # type: ignore[union-attr]
+                except OSError:
+                    pass
         self._workers = []
 
 

@@ -53,7 +53,9 @@ def log_rows(cursor: Any, sql: Statements, appends: list[LogAppend]) -> list[tup
         if previous is not None and append.body["recorded_at"] < previous:
             raise LateTimestamp(f"recorded_at {append.body['recorded_at']} is before the log's last {previous}")
         previous = append.body["recorded_at"]
-        if append.originator_id != append.registry_id and (current or 0) != append.registry_version:
+        if append.originator_id == append.registry_id:
+            current = append.originator_version  # later entries of this batch were decided before this change
+        elif (current or 0) != append.registry_version:
             raise StaleRegistry(f"registry moved from version {append.registry_version} to {current}")
         digest = leaf_hash(leaf_bytes(append.body, index) if append.text is None else leaf_from_text(append.text, index))
         rows.append((index, sql.uuid_in(append.originator_id), append.originator_version,

@@ -33,7 +33,8 @@ class CoreSelect(SQLAlchemyAggregateRecorder):
     def sql(self) -> Statements:
         if self._statements is None:
             table = self.events_record_cls.__table__
-            found = statements.statements_for(self.engine, table.fullname, table.fullname.replace(".", "_"))
+            channel = getattr(self, "channel_name", table.name)  # the one eventsourcing listens on
+            found = statements.statements_for(self.engine, table.fullname, channel)
             if found is None:
                 raise NotImplementedError(f"the ledger runs on SQLite and PostgreSQL, not {self.engine.dialect.name}")
             self._statements = found

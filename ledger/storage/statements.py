@@ -15,8 +15,9 @@ SQLAlchemy and eventsourcing's own recorder).
 Writing follows eventsourcing-sqlalchemy's recorder: on PostgreSQL the events table is
 locked (commit order = id order) and its channel notified; in-process the datastore's
 lock is held. The write lock is taken first (SQLite: BEGIN IMMEDIATE), so the entries'
-log indexes are known before any row is inserted. Driver errors become eventsourcing's ``IntegrityError`` and
-``OperationalError``, which the ledger answers by deciding again.
+log indexes are known before any row is inserted. Driver errors become eventsourcing's errors of the same
+name (as its recorder raises them); the ledger answers ``IntegrityError`` and
+``OperationalError`` by deciding again.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Callable, Sequence
 
-from eventsourcing.persistence import IntegrityError, OperationalError, StoredEvent
+from eventsourcing import persistence
+from eventsourcing.persistence import StoredEvent
 from sqlalchemy import Engine
 
 from ledger.storage.log_append import LogAppend, log_rows
@@ -117,20 +119,31 @@ def write_events(
                     before_commit()
                 connection.commit()
             except BaseException:
-                connection.rollback()
+                try:
+                    connection.rollback()
+                except engine.dialect.dbapi.Error:  # type: ignore[union-attr]  # the connection is gone: so is the transaction
+                    connection.invalidate()
                 raise
             finally:
                 cursor.close()
         finally:
             connection.close()
-    except engine.dialect.dbapi.IntegrityError as exc:  # type: ignore[union-attr]
-        raise IntegrityError(exc) from exc
-    except engine.dialect.dbapi.OperationalError as exc:  # type: ignore[union-attr]
-        raise OperationalError(exc) from exc
+    except engine.dialect.dbapi.Error as exc:  # type: ignore[union-attr]
+        raise _translated(engine, exc) from exc
     finally:
         if lock is not None:
             lock.release()
     return ids
+
+
+def _translated(engine: Engine, exc: Exception) -> Exception:
+    """The eventsourcing error of the same DB-API class (as its SQLAlchemy recorder raises)."""
+    dbapi = engine.dialect.dbapi
+    for name in ("IntegrityError", "OperationalError", "DataError", "ProgrammingError", "InternalError",
+                 "NotSupportedError", "InterfaceError", "DatabaseError"):
+        if isinstance(exc, getattr(dbapi, name)):
+            return getattr(persistence, name)(exc)  # type: ignore[no-any-return]
+    return persistence.PersistenceError(exc)
 
 
 def _insert_events(cursor: Any, sql: Statements, stored_events: Sequence[StoredEvent]) -> list[int]:

@@ -7,9 +7,9 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.persistence import IntegrityError, PersistenceError, StoredEvent
 from eventsourcing_sqlalchemy.recorders import SQLAlchemyAggregateRecorder
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from ledger.aggregates import REGISTRY_ID
 from ledger.application import Ledger
@@ -79,4 +79,17 @@ def test_existing_names_the_aggregates_with_stored_events_among_many(database_ur
     asked = [uuid.uuid4() for _ in range(600)] + stored  # more than one query's worth
     assert ledger.recorder.existing(asked) == set(stored)
     assert ledger.recorder.existing([]) == set()
+    ledger.close()
+
+
+def test_other_driver_errors_arrive_as_eventsourcing_errors_and_write_nothing(database_url: str) -> None:
+    ledger = Ledger(new_settings(database_url))
+    with ledger.engine.begin() as connection:
+        connection.execute(text("DROP TABLE log_entries"))
+    new = StoredEvent(uuid.uuid4(), 1, "some.topic", b"{}")
+    appends = [LogAppend(new.originator_id, 1, _entry(str(uuid.uuid4())), REGISTRY_ID, ledger.registry().version)]
+    with pytest.raises(PersistenceError) as raised:  # PostgreSQL: ProgrammingError; SQLite: OperationalError
+        ledger.recorder.insert_events([new], log_appends=appends)
+    assert type(raised.value).__name__ == ("OperationalError" if database_url.startswith("sqlite") else "ProgrammingError")
+    assert ledger.recorder.select_events(new.originator_id) == []
     ledger.close()

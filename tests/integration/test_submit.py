@@ -14,13 +14,15 @@ from eventsourcing.persistence import StoredEvent
 from sqlalchemy import func, select
 
 from ledger.application import Ledger
+from ledger.bundle.export import export_bundle
 from ledger.canonical import canonical_bytes
-from ledger.envelope import b64encode, public_key_bytes
+from ledger.envelope import b64encode, key_id_for, public_key_bytes
 from ledger.errors import BadSignature, IdempotencyConflict, MalformedSubmission, RevokedKey, UnknownKey, UnknownParty
 from ledger.receipt import verify_receipt
 from ledger.settings import SettingsError
 from ledger.storage.tables import log_entries
 from ledger.synthetic.bsn import draw_bsns
+from ledger.verify import verify_bundle
 from tests.support import World, claim, commission, make_world, new_id, payload, registry
 
 
@@ -182,6 +184,24 @@ def test_batch_reports_each_item_and_records_the_valid_ones(world: World) -> Non
     assert results[0].accepted and results[2].verdict == "refused"  # type: ignore[union-attr]
     assert results[3] == results[0]  # the same envelope twice: one entry, one receipt
     assert world.ledger.log_size() == before + 2
+
+
+@pytest.mark.parametrize("filler", [0, 40])  # 40: checked on the workers
+def test_a_batch_that_revokes_a_key_records_nothing_signed_with_it_after_the_revocation(
+        world: World, filler: int, tmp_path: Any) -> None:
+    refs = [world.ledger.pseudonym(bsn) for bsn in draw_bsns(random.Random(11), filler + 2)]
+    key_id = key_id_for(public_key_bytes(world.keys["gemeente-haarlem"]))
+    before = world.signed("gemeente-haarlem", commission(refs[-2]))
+    revoke = world.signed("operator", registry("KeyRevoked", party_id="gemeente-haarlem", key_id=key_id))
+    after = world.signed("gemeente-haarlem", commission(refs[-1]))
+    fill = [world.signed("uwv", commission(ref)) for ref in refs[:filler]]
+    results = world.ledger.submit_batch([*fill, before, revoke, after])
+    assert all(getattr(r, "accepted", False) for r in results[:-1])  # signed before the revocation: recorded
+    assert isinstance(results[-1], RevokedKey)
+    with pytest.raises(AggregateNotFoundError):
+        world.ledger.dossier(refs[-1])
+    export_bundle(world.ledger, tmp_path / "bundle")
+    verify_bundle(tmp_path / "bundle")  # the ledger's own history re-decides to the same verdicts
 
 
 def test_reopening_the_ledger_keeps_everything(world: World) -> None:

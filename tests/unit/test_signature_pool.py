@@ -4,6 +4,7 @@ also when a worker dies."""
 from __future__ import annotations
 
 import io
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -128,3 +129,28 @@ def test_a_dead_worker_falls_back_to_the_in_line_check(pool: signature_pool._Poo
             assert work.results() == signature_pool.verify_all(batch)
             assert work.sign(KEYS[2], [b"m"] * 40).result() == [KEYS[2].sign(b"m")] * 40
     assert pool._broken
+
+
+def test_an_unread_large_signing_does_not_stall_the_next_one(pool: signature_pool._Pool) -> None:
+    """A worker writing a reply larger than its pipe holds reads nothing until it is read:
+    a batch that abandons one signing (a bad signature: written again) and asks for
+    another must read the first reply before sending."""
+    if signature_pool._cores() < 2:
+        pytest.skip("one core: there are no workers")
+    messages = [b"r" * 200 + b"%d" % i for i in range(2400)]  # ~77 KB of signatures and requests per worker
+    done: list[list[bytes]] = []
+
+    def batch() -> None:
+        with signature_pool.start(100) as work:
+            work.check(checks(1, set())[0])
+            work.sign(KEYS[0], messages)  # abandoned
+            done.append(work.sign(KEYS[1], messages).result())
+
+    thread = threading.Thread(target=batch, daemon=True)
+    thread.start()
+    thread.join(timeout=120)
+    if thread.is_alive():
+        for worker in pool._workers:
+            worker.kill()
+        pytest.fail("the batch and its workers waited for each other")
+    assert done == [[KEYS[1].sign(m) for m in messages]]
