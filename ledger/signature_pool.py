@@ -12,7 +12,8 @@ The workers are plain subprocesses (``python -m ledger.signature_worker``) talki
 pipes: they import nothing of the caller's program, share none of its database
 connections or threads, and are started once per process, on the first large batch. One
 batch at a time uses them; a batch arriving meanwhile (another thread), a small batch, a
-one-core machine, or workers that died work in the calling process: slower, never wrong.
+one-core machine, or workers that died (for a minute, then new ones are started) work in
+the calling process: slower, never wrong.
 To sign, a worker is sent the 32-byte private key with each request, over its private
 pipe; it keeps it in memory only, like the calling process does.
 
@@ -31,6 +32,7 @@ import struct
 import subprocess
 import sys
 import threading
+import time
 from collections import deque
 from pathlib import Path
 from typing import IO
@@ -42,6 +44,7 @@ Check = tuple[bytes, bytes, bytes]  # raw public key (32), raw signature (64), s
 
 MIN_PARALLEL = 32  # fewer envelopes than this are not worth the round trips
 MAX_WORKERS = 8  # one per core, up to this many: a batch is at most a few hundred checks
+RESPAWN_AFTER = 60.0  # seconds in-line after workers failed, before new ones are started
 CHUNK = 16  # checks per request: small enough that the workers start while the batch is parsed
 COUNT = struct.Struct("<I")
 VERIFY, SIGN = b"V", b"S"
@@ -268,17 +271,21 @@ class _Pool:
         self._lock = threading.Lock()
         self._workers: list[subprocess.Popen[bytes]] = []
         self._owner_pid = 0
-        self._broken = False
+        self._broken_at: float | None = None  # when workers last failed
 
     def acquire(self) -> list[subprocess.Popen[bytes]]:
-        """The workers, reserved for one batch; [] when they are busy or unavailable."""
-        if self._broken or _cores() < 2 or not self._lock.acquire(blocking=False):
+        """The workers, reserved for one batch; [] when they are busy or unavailable (for
+        ``RESPAWN_AFTER`` seconds after they failed)."""
+        if self._broken_at is not None and time.monotonic() - self._broken_at < RESPAWN_AFTER:
+            return []
+        if _cores() < 2 or not self._lock.acquire(blocking=False):
             return []
         try:
-            if self._owner_pid != os.getpid():  # first use, or a forked child: its own workers
+            if self._owner_pid != os.getpid() or not self._workers:  # first use, a forked child, or after a failure
                 self._workers, self._owner_pid = [_spawn() for _ in range(min(_cores(), MAX_WORKERS))], os.getpid()
+                self._broken_at = None
         except OSError:
-            self._broken = True
+            self._broken_at = time.monotonic()
             self._lock.release()
             return []
         return list(self._workers)
@@ -288,8 +295,8 @@ class _Pool:
 
     def break_down(self) -> None:
         """A worker failed: stop them all at once (the caller may hold a database lock);
-        this process works in-line from now on."""
-        self._broken = True
+        this process works in-line until new ones are started, ``RESPAWN_AFTER`` seconds on."""
+        self._broken_at = time.monotonic()
         self.close(wait=False)
         if self._lock.locked():
             self._lock.release()

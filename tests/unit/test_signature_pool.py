@@ -128,7 +128,14 @@ def test_a_dead_worker_falls_back_to_the_in_line_check(pool: signature_pool._Poo
                 work.check(check)
             assert work.results() == signature_pool.verify_all(batch)
             assert work.sign(KEYS[2], [b"m"] * 40).result() == [KEYS[2].sign(b"m")] * 40
-    assert pool._broken
+    assert pool._broken_at is not None
+    pool._broken_at -= signature_pool.RESPAWN_AFTER  # a minute later: new workers
+    with signature_pool.start(64) as work:
+        assert work.parallel
+        for check in batch:
+            work.check(check)
+        assert work.results() == signature_pool.verify_all(batch)
+    assert pool._broken_at is None and all(worker.poll() is None for worker in pool._workers)
 
 
 def test_an_unread_large_signing_does_not_stall_the_next_one(pool: signature_pool._Pool) -> None:
