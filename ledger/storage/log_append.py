@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Callable
 
 from ledger.entry import leaf_bytes, leaf_from_text
 from ledger.merkle.hashing import leaf_hash
-
-if TYPE_CHECKING:
-    from ledger.storage.statements import Statements
 
 
 class StaleDecision(Exception):
@@ -40,12 +37,13 @@ class LogAppend:
     text: tuple[bytes, bytes] | None = field(default=None, repr=False)  # ledger.entry.entry_text(body)
 
 
-def log_rows(cursor: Any, sql: Statements, appends: list[LogAppend]) -> list[tuple[Any, ...]]:
-    """Give each entry the next dense log index; the log rows to insert. Runs while this
+def log_rows(head: tuple[Any, Any, Any], appends: list[LogAppend],
+             uuid_in: Callable[[uuid.UUID], Any]) -> list[tuple[Any, ...]]:
+    """Give each entry the next dense log index; the log rows to insert. ``head`` - the
+    registry's version, the log's last index and last recorded_at - was read while this
     transaction holds the write lock (PostgreSQL: LOCK TABLE ... EXCLUSIVE; SQLite: BEGIN
     IMMEDIATE, the database's single writer lock), so ``max(log_index) + 1`` cannot race."""
-    cursor.execute(sql.head, (sql.uuid_in(appends[0].registry_id),))
-    current, last, last_recorded_at = cursor.fetchone()
+    current, last, last_recorded_at = head
     index = 0 if last is None else last + 1
     rows = []
     previous = last_recorded_at
@@ -58,7 +56,7 @@ def log_rows(cursor: Any, sql: Statements, appends: list[LogAppend]) -> list[tup
         elif (current or 0) != append.registry_version:
             raise StaleRegistry(f"registry moved from version {append.registry_version} to {current}")
         digest = leaf_hash(leaf_bytes(append.body, index) if append.text is None else leaf_from_text(append.text, index))
-        rows.append((index, sql.uuid_in(append.originator_id), append.originator_version,
+        rows.append((index, uuid_in(append.originator_id), append.originator_version,
                      append.body["envelope"]["payload"]["envelope_id"], digest, append.body["recorded_at"]))
         append.log_index, append.leaf_hash = index, digest
         index += 1

@@ -41,7 +41,7 @@ class Statements:
     dialect: str
     insert_event: str  # PostgreSQL: ... RETURNING id
     insert_log: str
-    head: str  # the registry's version, the log's last index and last recorded_at
+    head: str  # the registry's version, the log's last index and last recorded_at ({registry}: a literal id)
     select_events: str  # {where}, {order} and {limit} filled in per call
     lock: str  # takes the write lock at the start of a transaction
     notify: str | None
@@ -68,7 +68,7 @@ def statements_for(engine: Engine, events_table: str, channel: str) -> Statement
                      f"VALUES ({p}, {p}, {p}, {p})" + (" RETURNING id" if dialect == "postgresql" else ""),
         insert_log="INSERT INTO log_entries (log_index, originator_id, originator_version, envelope_id, leaf_hash, "
                    f"recorded_at) VALUES ({p}, {p}, {p}, {p}, {p}, {p})",
-        head=f"SELECT (SELECT max(originator_version) FROM {events_table} WHERE originator_id = {p}), "
+        head=f"SELECT (SELECT max(originator_version) FROM {events_table} WHERE originator_id = {{registry}}), "
              "(SELECT log_index FROM log_entries ORDER BY log_index DESC LIMIT 1), "
              "(SELECT recorded_at FROM log_entries ORDER BY log_index DESC LIMIT 1)",
         select_events=f"SELECT originator_id, originator_version, topic, state FROM {{table}} "
@@ -106,13 +106,11 @@ def write_events(
         try:
             cursor = connection.cursor()
             try:
-                cursor.execute(sql.lock)
-                rows = log_rows(cursor, sql, appends) if appends else []
+                head = _begin(cursor, sql, appends[0].registry_id if appends else None)
+                rows = log_rows(head, appends, sql.uuid_in) if appends and head else []
                 if indexed is not None:
                     indexed()
                 ids = _insert_events(cursor, sql, stored_events)
-                if sql.notify:
-                    cursor.execute(sql.notify)
                 if rows:
                     insert_log_rows(cursor, sql, rows)
                 if before_commit is not None:
@@ -134,6 +132,26 @@ def write_events(
         if lock is not None:
             lock.release()
     return ids
+
+
+def _begin(cursor: Any, sql: Statements, registry_id: uuid.UUID | None) -> tuple[Any, Any, Any] | None:
+    """Take the write lock and read the log's head (when there are entries to append).
+    PostgreSQL: lock, notify and read in one round trip (a simple query of three
+    statements; the id is a UUID, written as its literal). SQLite: BEGIN IMMEDIATE, then
+    the read."""
+    head = None if registry_id is None else sql.head.format(registry=f"'{uuid.UUID(str(registry_id))}'")
+    if sql.dialect == "postgresql":
+        cursor.execute("; ".join(s for s in (sql.lock, sql.notify, head) if s))
+        if head is None:
+            return None
+        cursor.nextset()  # past LOCK's result
+        cursor.nextset()  # past NOTIFY's
+        return tuple(cursor.fetchone())
+    cursor.execute(sql.lock)
+    if head is None:
+        return None
+    cursor.execute(sql.head.format(registry="?"), (sql.uuid_in(registry_id),))  # type: ignore[arg-type]
+    return tuple(cursor.fetchone())
 
 
 def _translated(engine: Engine, exc: Exception) -> Exception:
