@@ -44,13 +44,8 @@ class Receipt:
         return {**self.body(), "signature": self.signature}
 
 
-def receipt_body(receipt: Receipt, key_id: str) -> dict[str, Any]:
-    """What a receipt signed by ``key_id`` signs (its canonical bytes are the message)."""
-    return {**receipt.body(), "key_id": key_id}
-
-
 def sign_receipt(receipt: Receipt, key: Ed25519PrivateKey, key_id: str | None = None) -> Receipt:
-    body = receipt_body(receipt, key_id or key_id_for(public_key_bytes(key)))
+    body = {**receipt.body(), "key_id": key_id or key_id_for(public_key_bytes(key))}
     return Receipt(**body, signature=b64encode(key.sign(canonical_bytes(body))))
 
 

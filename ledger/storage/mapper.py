@@ -5,7 +5,7 @@ ledger has already put each new entry's canonical JSON together (``ledger.entry.
 reusing the payload bytes its signature was checked over) to hash its leaf; here that
 text becomes the stored ``entry`` too, instead of encoding the entry once more. It is
 valid JSON of the same entry (keys sorted, as RFC 8785 writes them), so eventsourcing
-reads it back as the same event (``tests/integration/test_statements.py``).
+reads it back as the same event (``tests/integration/test_mapper.py``).
 
 The texts are handed over for one save (``entry_texts``) and found by the identity of
 the entry object, checked, so a text can never go with another entry; any other event,

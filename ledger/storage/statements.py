@@ -25,7 +25,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Sequence, TypeVar
 
 from eventsourcing import persistence
 from eventsourcing.persistence import StoredEvent
@@ -39,6 +39,7 @@ class Statements:
     """The SQL text of the hot statements for one engine and events table."""
 
     dialect: str
+    mark: str  # the driver's parameter placeholder
     insert_event: str  # PostgreSQL: ... RETURNING id
     insert_log: str
     head: str  # the registry's version, the log's last index and last recorded_at ({registry}: a literal id)
@@ -50,8 +51,8 @@ class Statements:
 
 
 def statements_for(engine: Engine, events_table: str, channel: str) -> Statements | None:
-    """The statements for SQLite and PostgreSQL; None for other databases (they keep
-    SQLAlchemy's path)."""
+    """The statements for SQLite and PostgreSQL; None for other databases (the ledger
+    refuses them at start)."""
     dialect = engine.dialect.name
     if dialect == "sqlite":
         p, lock, notify = "?", "BEGIN IMMEDIATE", None
@@ -64,6 +65,7 @@ def statements_for(engine: Engine, events_table: str, channel: str) -> Statement
         return None
     return Statements(
         dialect=dialect,
+        mark=p,
         insert_event=f"INSERT INTO {events_table} (originator_id, originator_version, topic, state) "
                      f"VALUES ({p}, {p}, {p}, {p})" + (" RETURNING id" if dialect == "postgresql" else ""),
         insert_log="INSERT INTO log_entries (log_index, originator_id, originator_version, envelope_id, leaf_hash, "
@@ -150,7 +152,7 @@ def _begin(cursor: Any, sql: Statements, registry_id: uuid.UUID | None) -> tuple
     cursor.execute(sql.lock)
     if head is None:
         return None
-    cursor.execute(sql.head.format(registry="?"), (sql.uuid_in(registry_id),))  # type: ignore[arg-type]
+    cursor.execute(sql.head.format(registry=sql.mark), (sql.uuid_in(registry_id),))  # type: ignore[arg-type]
     return tuple(cursor.fetchone())
 
 
@@ -191,10 +193,11 @@ def insert_log_rows(cursor: Any, sql: Statements, rows: list[tuple[Any, ...]]) -
         cursor.executemany(sql.insert_log, rows)
 
 
-PART = 250  # rows per multi-row INSERT (PostgreSQL allows 65,535 parameters in a statement)
+PART = 250  # rows per multi-row statement (PostgreSQL allows 65,535 parameters in one)
+T = TypeVar("T")
 
 
-def _parts(rows: list[tuple[Any, ...]]) -> list[list[tuple[Any, ...]]]:
+def _parts(rows: list[T]) -> list[list[T]]:
     return [rows[i:i + PART] for i in range(0, len(rows), PART)]
 
 
@@ -224,15 +227,13 @@ def select_events(
 
 
 def existing_originators(engine: Engine, sql: Statements, table: str, originator_ids: list[uuid.UUID]) -> set[uuid.UUID]:
-    """Which of these aggregates have stored events (one query per 500)."""
-    mark = "?" if sql.dialect == "sqlite" else "%s"
+    """Which of these aggregates have stored events (one query per ``PART``)."""
     found: set[uuid.UUID] = set()
     connection = engine.raw_connection()
     try:
         cursor = connection.cursor()
-        for start in range(0, len(originator_ids), 500):
-            part = originator_ids[start:start + 500]
-            cursor.execute(f"SELECT DISTINCT originator_id FROM {table} WHERE originator_id IN ({', '.join([mark] * len(part))})",
+        for part in _parts(originator_ids):
+            cursor.execute(f"SELECT DISTINCT originator_id FROM {table} WHERE originator_id IN ({', '.join([sql.mark] * len(part))})",
                            [sql.uuid_in(i) for i in part])
             found.update(sql.uuid_out(row[0]) for row in cursor.fetchall())
         cursor.close()
@@ -243,7 +244,6 @@ def existing_originators(engine: Engine, sql: Statements, table: str, originator
 
 @lru_cache(maxsize=64)
 def _select_query(sql: Statements, table: str, gt: bool, lte: bool, desc: bool, limit: int | None) -> str:
-    mark = "?" if sql.dialect == "sqlite" else "%s"
-    where = (f" AND originator_version > {mark}" if gt else "") + (f" AND originator_version <= {mark}" if lte else "")
+    where = (f" AND originator_version > {sql.mark}" if gt else "") + (f" AND originator_version <= {sql.mark}" if lte else "")
     return sql.select_events.format(table=table, where=where, order=" DESC" if desc else "",
                                     limit="" if limit is None else f" LIMIT {int(limit)}")
