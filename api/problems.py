@@ -17,6 +17,7 @@ from typing import Any
 
 import sqlalchemy.exc
 from eventsourcing import persistence
+from eventsourcing.domain import OriginatorVersionError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -71,7 +72,9 @@ class Kind:
         return TYPE_PREFIX + self.slug
 
 
+INTERNAL = Kind(500, "internal", "Internal error")
 _UNVERIFIABLE = Kind(422, "unverifiable-envelope", "The envelope's signature cannot be verified")
+_BUSY = Kind(503, "busy", "The ledger is busy; try again", (("Retry-After", "1"),), rule="ledger.busy")
 _UNAVAILABLE = Kind(503, "unavailable", "The ledger's storage is unavailable; try again", (("Retry-After", "5"),),
                     rule="storage.unavailable")
 
@@ -108,19 +111,28 @@ PROBLEMS: dict[type[Exception], Kind] = {
     UnknownDefinition: Kind(400, "unknown-definition", "No such outflow definition"),
     ProjectionError: Kind(500, "projection-failed", "The projections cannot give a trustworthy answer"),
     # availability
-    LedgerBusy: Kind(503, "busy", "The ledger is busy; try again", (("Retry-After", "1"),)),
     TooManyLookups: Kind(429, "too-many-lookups", "Too many pseudonym lookups this hour"),
     OperatorKeyNotLive: Kind(503, "signing-key-revoked", "The ledger's signing key was revoked; it signs nothing "
                              "until restarted with a live key"),
-    persistence.OperationalError: _UNAVAILABLE,
-    persistence.InterfaceError: _UNAVAILABLE,
-    sqlalchemy.exc.OperationalError: _UNAVAILABLE,
-    sqlalchemy.exc.InterfaceError: _UNAVAILABLE,
-    sqlalchemy.exc.TimeoutError: _UNAVAILABLE,
+    # contention the ledger's own retries did not absorb, and storage failures: 503, the client retries
+    LedgerBusy: _BUSY,
+    OriginatorVersionError: _BUSY,
+    persistence.RecordConflictError: _BUSY,
+    persistence.IntegrityError: _BUSY,  # named: its MRO reaches PersistenceError before RecordConflictError
+    sqlalchemy.exc.IntegrityError: _BUSY,
+    persistence.PersistenceError: _UNAVAILABLE,  # lost connection, lock timeout, ... (eventsourcing's PEP 249 errors)
+    sqlalchemy.exc.DBAPIError: _UNAVAILABLE,  # the same, raised through SQLAlchemy
+    sqlalchemy.exc.TimeoutError: _UNAVAILABLE,  # no pooled connection came free
+    # storage errors that are bugs, not conditions: a retry cannot help
+    persistence.ProgrammingError: INTERNAL,
+    persistence.DataError: INTERNAL,
+    persistence.NotSupportedError: INTERNAL,
+    sqlalchemy.exc.ProgrammingError: INTERNAL,
+    sqlalchemy.exc.DataError: INTERNAL,
+    sqlalchemy.exc.NotSupportedError: INTERNAL,
     LedgerError: Kind(400, "bad-request", "The request cannot be handled"),
 }
 INVALID_REQUEST = Kind(400, "invalid-request", "The request is invalid")
-INTERNAL = Kind(500, "internal", "Internal error")
 
 
 def kind_of(exc: BaseException) -> Kind | None:
@@ -171,9 +183,10 @@ def response(kind: Kind, body: dict[str, Any], headers: dict[str, str] | None = 
 
 
 async def _ledger_error(request: Request, exc: Exception) -> JSONResponse:
+    """Answer a mapped error with its problem; a 5xx is logged here, once, with its traceback."""
     kind, body = error_problem(exc)
     if kind.status >= 500:
-        log.warning("%s on %s %s: %s", type(exc).__name__, request.method, request.url.path, kind.slug)
+        log.warning("%s on %s %s: %s", type(exc).__name__, request.method, request.url.path, kind.slug, exc_info=exc)
     retry = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyLookups) else None
     return response(kind, {**body, "instance": request.url.path}, retry)
 

@@ -4,9 +4,12 @@ Flow (DESIGN.md): parse -> verify the signature against the submitter's unrevoke
 idempotency by envelope_id -> load the aggregate -> decide (pure) -> record the entry,
 accepted or refused -> append to the log in the same transaction -> signed receipt.
 
-Concurrent submitters on one dossier are serialised by optimistic concurrency: the
-aggregate's (id, version) is unique in the event store, so the loser of a race gets an
-IntegrityError, reloads, and decides again against the winner's entry.
+Concurrent submitters on one dossier are serialised twice over. In one process, a decider
+holds the dossier's lock from reading the cached aggregate until it is saved or evicted
+(``ledger.aggregate_locks``): no other thread ever sees its pending entries. Between
+processes, optimistic concurrency: the aggregate's (id, version) is unique in the event
+store, so the loser of a race gets an IntegrityError, reloads, and decides again against
+the winner's entry. Reads (``fresh``) go to the store, never to the deciders' cache.
 """
 
 from __future__ import annotations
@@ -17,13 +20,14 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Sequence
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, Repository
 from eventsourcing.persistence import IntegrityError, OperationalError, StoredEvent
 from eventsourcing.utils import Environment, get_topic
 from sqlalchemy import Engine, Select, event, func, make_url, select
 from sqlalchemy.exc import ArgumentError
 
 from ledger import signature_pool
+from ledger.aggregate_locks import AggregateLocks
 from ledger.aggregates import REGISTRY_ID, Dossier, Registry, dossier_id
 from ledger.canonical import canonical_bytes
 from ledger.dossier.rules import Context, decide
@@ -81,6 +85,8 @@ class Ledger(Application[uuid.UUID]):
         _tune_sqlite(self.engine)
         upgrade(self.engine)
         self._registry: Registry | None = None
+        self._locks = AggregateLocks()
+        self._stored = Repository(self.events, snapshot_store=self.snapshots)  # no cache: what is stored now
         self._operator_key_id = key_id_for(public_key_bytes(settings.operator_key))
         self.transparency = TransparencyLog(self.engine, settings.operator_key, settings.log_origin,
                                             every_entries=settings.checkpoint_every_entries,
@@ -119,15 +125,16 @@ class Ledger(Application[uuid.UUID]):
         """The registry as last read. Deciding against a stale copy is safe: the log
         append re-checks the registry's version under the write lock (``StaleDecision``)
         and the submission is decided again against the fresh one."""
-        if self._registry is None:
-            self._registry = self._read_registry()
-        return self._registry
+        registry = self._registry  # one read: another thread may reset it meanwhile
+        if registry is None:
+            registry = self._registry = self._read_registry()
+        return registry
 
     def current_registry(self) -> RegistryState:
         """The registry as stored now (for authenticating reads: a revocation by any
         process applies at once)."""
-        self._registry = self._read_registry()
-        return self._registry.state
+        registry = self._registry = self._read_registry()
+        return registry.state
 
     def _read_registry(self) -> Registry:
         """Read from the store; raise ``OperatorKeyNotLive`` if this process's own key is
@@ -147,13 +154,13 @@ class Ledger(Application[uuid.UUID]):
         return self.fresh(dossier_id(client_ref))  # type: ignore[no-any-return]
 
     def fresh(self, aggregate_id: uuid.UUID) -> Any:
-        """Read an aggregate from the store, not from this process's cache.
+        """Read an aggregate from the store (its latest snapshot and the events after it),
+        never from the deciders' cache, whose objects may hold entries not yet saved.
 
         Commands decide against cached aggregates without asking the database: a stale
         copy cannot do harm, because saving it conflicts on (id, version) and the
         conflict evicts it (see ``_record_with_retry``)."""
-        self._evict(aggregate_id)
-        return self.repository.get(aggregate_id)
+        return self._stored.get(aggregate_id)
 
     def _evict(self, *aggregate_ids: uuid.UUID) -> None:
         cache = self.repository.cache
@@ -191,15 +198,8 @@ class Ledger(Application[uuid.UUID]):
                     results[i] = exc
             envelopes = [e for _, e in checked]
             try:
-                receipts = None
-                if signatures.parallel:  # write while the workers check; commit only if all hold
-                    try:
-                        receipts = self._commit(self._prepare(envelopes, texts), signatures, unchecked=True)
-                    except _BadSignature:
-                        pass
-                if receipts is None:  # checked here, or a bad signature among them
-                    good = [(e, t) for e, t, ok in zip(envelopes, texts, signatures.results()) if ok]
-                    receipts = self._commit(self._prepare([e for e, _ in good], [t for _, t in good]), signatures)
+                with self._locks.holding(self._targets(envelopes)):
+                    receipts = self._commit_batch(envelopes, texts, signatures)
                 signed = iter(receipts)
                 for (i, _), ok in zip(checked, signatures.results()):
                     results[i] = next(signed) if ok else signature_fails()
@@ -212,6 +212,18 @@ class Ledger(Application[uuid.UUID]):
                     except InvalidSubmission as exc:
                         results[i] = exc
         return [r for r in results if r is not None]
+
+    def _commit_batch(self, envelopes: list[Envelope], texts: list[bytes], signatures: signature_pool.Batch) -> list[Receipt]:
+        """Decide and write a batch (its aggregates' locks held), one receipt per envelope
+        whose signature held. On workers: written while they check, committed only if every
+        signature held, else decided and written again without the bad ones."""
+        if signatures.parallel:
+            try:
+                return self._commit(self._prepare(envelopes, texts), signatures, unchecked=True)
+            except _BadSignature:
+                pass
+        good = [(e, t) for e, t, ok in zip(envelopes, texts, signatures.results()) if ok]
+        return self._commit(self._prepare([e for e, _ in good], [t for _, t in good]), signatures)
 
     def receipt(self, envelope_id: str) -> Receipt | None:
         """The receipt of an envelope recorded earlier, or None."""
@@ -273,7 +285,8 @@ class Ledger(Application[uuid.UUID]):
                     return previous
             self._signing_key(envelope)  # revoked meanwhile (e.g. since a batch was checked)?
             try:
-                return self._commit(self._prepare([envelope], [payload_text]))[0]
+                with self._locks.holding(self._targets([envelope])):
+                    return self._commit(self._prepare([envelope], [payload_text]))[0]
             except (IntegrityError, StaleDecision, OperationalError, _Duplicate):
                 self._evict(REGISTRY_ID, *self._targets([envelope]))
                 self._registry = None
@@ -388,7 +401,7 @@ class Ledger(Application[uuid.UUID]):
     def _target(self, payload: dict[str, Any], loaded: dict[uuid.UUID, Dossier | Registry]) -> Dossier | Registry:
         key = self._target_id(payload)
         if key not in loaded:
-            try:  # the cached aggregate itself, not a copy: on any failure it is evicted
+            try:  # the cached aggregate itself, not a copy: its lock is held; on any failure it is evicted
                 loaded[key] = self.repository.get(key, deepcopy_from_cache=False)
             except AggregateNotFoundError:
                 loaded[key] = Registry() if key == REGISTRY_ID else Dossier(payload["client_ref"])
@@ -488,7 +501,8 @@ class Ledger(Application[uuid.UUID]):
             payload = genesis_payload(operator_public)
             envelope = sign(payload, OPERATOR, self.settings.operator_key)
             try:
-                self._commit(self._prepare([envelope]))
+                with self._locks.holding([REGISTRY_ID]):
+                    self._commit(self._prepare([envelope]))
             except (IntegrityError, OperationalError, _Duplicate):
                 pass  # another process initialised it at the same moment
             self._registry = None

@@ -122,6 +122,41 @@ def cmd_status(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    """Check every dossier's stored events, log rows and snapshots; with --repair, repair
+    what an earlier version could damage (run it with the ledger's servers stopped)."""
+    from ledger.storage.integrity import NotRepairable, check_store, repair_store
+
+    ledger = open_ledger()
+    try:
+        found = check_store(ledger)
+        print(f"checked {found.aggregates} aggregates: {found.events} events, {found.log_rows} log rows, "
+              f"{found.snapshots} snapshots")
+        for damage in found.damage:
+            print(f"  damaged {damage}")
+        if not found.damage:
+            print("every aggregate's versions are contiguous, indexed once by the log, and its snapshots match a replay")
+            return EXIT_OK
+        if not args.repair:
+            print(f"{len(found.damaged)} aggregates damaged; 'trajectledger check --repair' repairs them (servers stopped)")
+            return EXIT_VERIFY
+        try:
+            repairs = repair_store(ledger, found)
+        except NotRepairable as exc:
+            print(f"error: not repairable automatically, nothing changed: {exc}", file=sys.stderr)
+            return EXIT_VERIFY
+        for repair in repairs:
+            print(f"  repaired {repair.aggregate_id}: {repair.renumbered} events renumbered, "
+                  f"{repair.snapshots_dropped} snapshots dropped")
+        again = check_store(ledger)
+        for damage in again.damage:
+            print(f"  still damaged {damage}")
+        print("repaired: every aggregate is readable again" if not again.damage else "repair incomplete")
+        return EXIT_OK if not again.damage else EXIT_VERIFY
+    finally:
+        ledger.close()
+
+
 def cmd_submit_local(args: argparse.Namespace) -> int:
     """Submit envelopes from a JSON file (one envelope or a list) straight to the ledger."""
     data = json.loads(Path(args.file).read_text(encoding="utf-8"))
@@ -208,6 +243,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("status", help="log size, parties, entries by type")
     p.set_defaults(handler=cmd_status)
+
+    p = sub.add_parser("check", help="check every dossier's stored events, log rows and snapshots")
+    p.add_argument("--repair", action="store_true",
+                   help="renumber events whose versions skip and drop bad snapshots (stop the servers first)")
+    p.set_defaults(handler=cmd_check)
 
     p = sub.add_parser("submit-local", help="submit signed envelopes from a JSON file directly")
     p.add_argument("file")

@@ -4,6 +4,7 @@ least six months (UWV paid per contract of at least six months).
 No contract end means indefinite, which counts. A contract that ends before six months
 fails, and so does employment that ended before six months (once that end has come).
 A secondment via the provider is an employment contract too; it is flagged, not excluded.
+A claim awaiting its funder's decision keeps the verdict pending only if it is attributable.
 """
 
 from __future__ import annotations

@@ -17,10 +17,10 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from ledger.dossier.state import DossierState
+from ledger.dossier.state import LIVE_CLAIM, DossierState
 from projections.periods import add_months, next_day, six_months_through
 
-FACTS_VERSION = "1"
+FACTS_VERSION = "2"  # 2: a claim applied for before the start is never awaiting, even undecided
 Record = dict[str, Any]
 
 
@@ -56,8 +56,8 @@ class TrajectoryFacts(NamedTuple):
     regular_job_start: str | None  # the earliest confirmed, attributable claim that is no secondment
     regular_job_kvk: str | None
     regular_job_provider: str | None
-    awaiting_job_start: str | None  # the earliest claim still awaiting its funder's decision
-    unattributable_job_start: str | None  # the earliest confirmed claim applied for before the start
+    awaiting_job_start: str | None  # the earliest attributable claim still awaiting its funder's decision
+    unattributable_job_start: str | None  # the earliest live claim (decided or not) applied for before the start
     seconded_job_start: str | None  # the earliest confirmed, attributable secondment via the provider
     placements: tuple[Placement, ...]  # confirmed, attributable claims by job start (secondments too)
 
@@ -86,12 +86,14 @@ def trajectory_facts(dossier: DossierState, trajectory_id: str) -> TrajectoryFac
     running = [b for b in dossier.benefits.values() if b["end"] is None or b["end"] >= after]
     benefit = min(running, key=lambda b: b["start"]) if running else None
 
+    # Attribution first: a claim applied for before the start can never count for this
+    # trajectory, whatever its funder decides, so it is never awaited.
     claims = [c for c in dossier.claims.values() if c["trajectory_id"] == trajectory_id]
-    confirmed = [c for c in claims if c["status"] == "confirmed"]
-    counted = sorted((c for c in confirmed if attributable(c, t)), key=lambda c: c["job_start"])
+    attributed = [c for c in claims if attributable(c, t)]
+    counted = sorted((c for c in attributed if c["status"] == "confirmed"), key=lambda c: c["job_start"])
     regular = _earliest([c for c in counted if not c["secondment_via_provider"]])
-    awaiting = _earliest([c for c in claims if c["status"] == "claimed"])
-    unattributable = _earliest([c for c in confirmed if not attributable(c, t)])
+    awaiting = _earliest([c for c in attributed if c["status"] == "claimed"])
+    unattributable = _earliest([c for c in claims if c["status"] in LIVE_CLAIM and not attributable(c, t)])
     seconded = _earliest([c for c in counted if c["secondment_via_provider"]])
 
     return TrajectoryFacts(

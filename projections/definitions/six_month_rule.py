@@ -5,6 +5,8 @@ Regular job: a confirmed claim on this trajectory whose application started afte
 trajectory began and which is not a secondment via the provider itself. The window is the
 day after the trajectory's last day through six calendar months later; until the peildatum
 reaches the window's end the verdict is pending, unless a benefit in it has failed it already.
+A claim awaiting its funder's decision keeps the verdict pending only if it is attributable:
+one applied for before the trajectory began can never count (job-not-attributable).
 """
 
 from __future__ import annotations

@@ -128,6 +128,24 @@ def test_ladder_step_without_a_higher_rung_fails_once_the_trajectory_is_over(wor
     assert (verdict.outcome, verdict.reason) == (FAILURE, "no-rung-up")
 
 
+def test_ladder_step_explains_its_success_by_the_highest_rung_reached(world: World) -> None:
+    client = Client.named(world, "step-highest")
+    tid = client.commission("2024-01-01", "2024-06-30")
+    client.intake(tid, 2, "2024-01-05")
+    client.assess(tid, 3, "2024-02-01")
+    client.assess(tid, 5, "2024-04-01")
+    client.assess(tid, 4, "2024-06-01")
+    dossier = client.dossier()
+    verdict = ladder_step.judge(dossier, tid, day("2024-07-01"))
+    assert (verdict.outcome, verdict.reason, verdict.credited_provider) == (SUCCESS, "rung-up", WERKFIT)
+    assert verdict.detail == ("rung 2 at intake, highest during the trajectory 5; "
+                              "first above intake: 3 on 2024-02-01 (rubric 2009 / 2009)")
+    # while it runs, the explanation names no rung assessed after the peildatum
+    running = ladder_step.judge(dossier, tid, day("2024-03-01"))
+    assert (running.outcome, running.detail) == (
+        SUCCESS, "rung 2 at intake, 3 on 2024-02-01 (rubric 2009 / 2009); the trajectory runs until 2024-06-30")
+
+
 def test_ladder_step_counts_only_assessments_made_by_the_peildatum(world: World) -> None:
     client = Client.named(world, "step-later")
     tid = client.commission("2024-01-01", "2024-12-31")
