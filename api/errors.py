@@ -3,7 +3,7 @@ ledger's in one place: ``api/problems.py``."""
 
 from __future__ import annotations
 
-from ledger.errors import LedgerError
+from ledger.domain.errors import LedgerError
 
 
 class AuthenticationFailed(LedgerError):

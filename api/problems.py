@@ -25,7 +25,7 @@ from starlette.exceptions import HTTPException
 
 from api.errors import AuthenticationFailed, Forbidden, NotVisible, PayloadTooLarge
 from ledger.bundle.export import ExportError
-from ledger.errors import (
+from ledger.domain.errors import (
     AlreadyExists,
     BadSignature,
     DateInconsistent,
@@ -45,11 +45,11 @@ from ledger.errors import (
     UnknownParty,
     refusal_from_dict,
 )
-from ledger.lookup_quota import TooManyLookups
-from ledger.merkle import TreeInputError
-from ledger.receipt import Receipt
-from ledger.transparency.service import BeyondLog
-from ledger.transparency.service import LogGap as TransparencyGap
+from ledger.domain.merkle import TreeInputError
+from ledger.domain.receipt import Receipt
+from ledger.infra.lookup_quota import TooManyLookups
+from ledger.infra.transparency.service import BeyondLog
+from ledger.infra.transparency.service import LogGap as TransparencyGap
 from projections.errors import ProjectionError, UnknownDefinition
 
 MEDIA_TYPE = "application/problem+json"

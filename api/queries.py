@@ -18,12 +18,12 @@ from api.access import AUDITOR, Caller
 from api.errors import AuthenticationFailed, Forbidden, NotVisible
 from api.exports import Archive, export_archive
 from ledger.application import Ledger
-from ledger.entry import now_utc, recording_date
-from ledger.envelope import b64encode, key_id_for, public_key_bytes
-from ledger.errors import InvalidSubmission
-from ledger.lookup_quota import count_lookup
-from ledger.registry.state import RegistryState
-from ledger.transparency.service import SignedCheckpoint
+from ledger.domain.entry import now_utc, recording_date
+from ledger.domain.envelope import b64encode, key_id_for, public_key_bytes
+from ledger.domain.errors import InvalidSubmission
+from ledger.domain.registry.state import RegistryState
+from ledger.infra.lookup_quota import count_lookup
+from ledger.infra.transparency.service import SignedCheckpoint
 from projections.definitions.registry import DefinitionRegistry
 from projections.history import known_at_day
 from projections.replay import Replay, flag_listing, load_dossiers, replay_ledger

@@ -51,7 +51,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from api.errors import AuthenticationFailed
-from ledger.client import serialize_signature_params, signature_base
+from sdk.http_signatures import serialize_signature_params, signature_base
 
 REQUIRED = ("@method", "@path", "@query")
 DERIVED = frozenset({"@method", "@path", "@query", "@authority"})

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from api.access import Caller
-from ledger.dossier.state import DossierState
+from ledger.domain.dossier.state import DossierState
 from projections.flags import OVERLAPPING_TRAJECTORIES, REVOLVING_DOOR, claim_flags
 
 # Flags whose detail names another funder's or provider's trajectory, claim or benefit:

@@ -34,9 +34,9 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
 
-from ledger.client import LedgerClient  # noqa: E402
-from ledger.envelope import b64encode, public_key_bytes  # noqa: E402
+from ledger.domain.envelope import b64encode, public_key_bytes  # noqa: E402
 from ledger.settings import create_keys, load_keys  # noqa: E402
+from sdk.client import LedgerClient  # noqa: E402
 
 PROVIDER = "bench-provider"
 STARTUP_SECONDS = 60
@@ -117,7 +117,7 @@ def http_phase(url: str, funders: dict[str, Ed25519PrivateKey], ledger_key: byte
 def in_process(database_url: str, key_dir: Path, seconds: float, batch: int) -> list[tuple[str, int, float, list[float]]]:
     """The same submissions straight into ``Ledger.submit`` / ``submit_batch``, one thread."""
     from ledger.application import Ledger
-    from ledger.envelope import sign
+    from ledger.domain.envelope import sign
     from ledger.settings import Settings
 
     operator_key, pseudonym_key = load_keys(key_dir)

@@ -27,9 +27,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import psycopg  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
 
-from ledger import signature_pool  # noqa: E402
 from ledger.application import Ledger  # noqa: E402
-from ledger.envelope import b64encode, public_key_bytes, sign  # noqa: E402
+from ledger.domain.envelope import b64encode, public_key_bytes, sign  # noqa: E402
+from ledger.infra import signature_pool  # noqa: E402
 from ledger.settings import Settings  # noqa: E402
 
 PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres connect_timeout=3"

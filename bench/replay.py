@@ -42,9 +42,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import create_engine
 
 from ledger.application import Ledger
-from ledger.dossier.state import DossierState, evolve
+from ledger.domain.dossier.state import DossierState, evolve
+from ledger.infra.storage.migrate import upgrade
 from ledger.settings import Settings
-from ledger.storage.migrate import upgrade
 from projections.definitions import BUILTIN
 from projections.evaluation import collector_paused, evaluate
 from projections.read_models import ReadModels, write_dossiers

@@ -45,7 +45,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey 
 from bench.ingest import two_core_verify_rate  # noqa: E402
 from ledger.application import Ledger  # noqa: E402
 from ledger.bundle.export import export_bundle  # noqa: E402
-from ledger.envelope import b64encode, public_key_bytes, sign  # noqa: E402
+from ledger.domain.envelope import b64encode, public_key_bytes, sign  # noqa: E402
 from ledger.settings import Settings  # noqa: E402
 from ledger.synthetic import generate  # noqa: E402
 

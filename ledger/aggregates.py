@@ -15,9 +15,9 @@ from typing import Any
 
 from eventsourcing.domain import Aggregate, event
 
-from ledger.dossier.state import DossierState, evolve
-from ledger.entry import ACCEPTED
-from ledger.registry.state import RegistryState, evolve_registry
+from ledger.domain.dossier.state import DossierState, evolve
+from ledger.domain.entry import ACCEPTED
+from ledger.domain.registry.state import RegistryState, evolve_registry
 
 NAMESPACE = uuid.UUID("6f1b8a2e-3d4c-5b6a-9e8f-7a6b5c4d3e2f")
 REGISTRY_ID = uuid.uuid5(NAMESPACE, "registry")

@@ -6,7 +6,7 @@ accepted or refused -> append to the log in the same transaction -> signed recei
 
 Concurrent submitters on one dossier are serialised twice over. In one process, a decider
 holds the dossier's lock from reading the cached aggregate until it is saved or evicted
-(``ledger.aggregate_locks``): no other thread ever sees its pending entries. Between
+(``ledger.infra.aggregate_locks``): no other thread ever sees its pending entries. Between
 processes, optimistic concurrency: the aggregate's (id, version) is unique in the event
 store, so the loser of a race gets an IntegrityError, reloads, and decides again against
 the winner's entry. Reads (``fresh``) go to the store, never to the deciders' cache.
@@ -26,13 +26,11 @@ from eventsourcing.utils import Environment, get_topic
 from sqlalchemy import Engine, Select, event, func, make_url, select
 from sqlalchemy.exc import ArgumentError
 
-from ledger import signature_pool
-from ledger.aggregate_locks import AggregateLocks
 from ledger.aggregates import REGISTRY_ID, Dossier, Registry, dossier_id
-from ledger.canonical import canonical_bytes
-from ledger.dossier.rules import Context, decide
-from ledger.entry import ACCEPTED, REFUSED, entry_body, entry_text, now_utc, recording_date
-from ledger.envelope import (
+from ledger.domain.canonical import canonical_bytes
+from ledger.domain.dossier.rules import Context, decide
+from ledger.domain.entry import ACCEPTED, REFUSED, entry_body, entry_text, now_utc, recording_date
+from ledger.domain.envelope import (
     Envelope,
     b64decode,
     b64encode,
@@ -43,7 +41,7 @@ from ledger.envelope import (
     signature_fails,
     verify_signature,
 )
-from ledger.errors import (
+from ledger.domain.errors import (
     IdempotencyConflict,
     InvalidSubmission,
     LedgerBusy,
@@ -52,16 +50,18 @@ from ledger.errors import (
     UnknownKey,
     UnknownParty,
 )
-from ledger.identity import client_ref
-from ledger.payloads import is_registry_type, validate_payload
-from ledger.receipt import Receipt
-from ledger.registry.state import OPERATOR, RegistryState, decide_registry
+from ledger.domain.identity import client_ref
+from ledger.domain.payloads import is_registry_type, validate_payload
+from ledger.domain.receipt import Receipt
+from ledger.domain.registry.state import OPERATOR, RegistryState, decide_registry
+from ledger.infra import signature_pool
+from ledger.infra.aggregate_locks import AggregateLocks
+from ledger.infra.storage.log_append import LogAppend, StaleDecision
+from ledger.infra.storage.migrate import upgrade
+from ledger.infra.storage.recorder import LedgerFactory
+from ledger.infra.storage.tables import log_entries
+from ledger.infra.transparency.service import SignedCheckpoint, TransparencyLog
 from ledger.settings import Settings, SettingsError
-from ledger.storage.log_append import LogAppend, StaleDecision
-from ledger.storage.migrate import upgrade
-from ledger.storage.recorder import LedgerFactory
-from ledger.storage.tables import log_entries
-from ledger.transparency.service import SignedCheckpoint, TransparencyLog
 
 MAX_ATTEMPTS = 50
 _RECORDED = {get_topic(cls): cls for cls in (Dossier.Recorded, Registry.Recorded)}

@@ -23,7 +23,7 @@ from typing import Any, Callable, Mapping
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ledger.envelope import load_private_key, private_key_pem
+from ledger.domain.envelope import load_private_key, private_key_pem
 
 DEFAULT_DATABASE_URL = "sqlite:///trajectledger.sqlite3"
 OPERATOR_KEY_FILE = "operator.pem"

@@ -3,7 +3,7 @@
 from alembic import context
 from sqlalchemy import create_engine
 
-from ledger.storage.tables import metadata as log_metadata
+from ledger.infra.storage.tables import metadata as log_metadata
 from projections.tables import metadata as projection_metadata
 
 config = context.config

@@ -1,12 +1,12 @@
 """Typed errors of the projections, each naming the rule it concerns (STYLE 5).
 
-They extend ``ledger.errors.LedgerError`` so the CLI and the API translate them in the
+They extend ``ledger.domain.errors.LedgerError`` so the CLI and the API translate them in the
 same one place as the ledger's own errors.
 """
 
 from __future__ import annotations
 
-from ledger.errors import LedgerError
+from ledger.domain.errors import LedgerError
 
 
 class ProjectionError(LedgerError):

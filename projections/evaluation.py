@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 
-from ledger.dossier.state import DossierState
+from ledger.domain.dossier.state import DossierState
 from projections.definitions.base import Definition, Verdict
 from projections.definitions.facts import TrajectoryFacts, trajectory_facts
 from projections.definitions.registry import DefinitionRegistry

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from ledger.dossier.state import LIVE_CLAIM, DossierState
-from ledger.payloads import MEDIATION_INSTRUMENTS
+from ledger.domain.dossier.state import LIVE_CLAIM, DossierState
+from ledger.domain.payloads import MEDIATION_INSTRUMENTS
 from projections.periods import add_months, lasts_six_months, overlaps
 
 APPLICATION_BEFORE_TRAJECTORY = "application-before-trajectory"

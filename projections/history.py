@@ -2,7 +2,7 @@
 
 History is bitemporal. ``as_known_at`` cuts on the ledger's ``recorded_at`` (transaction
 time); the definitions cut on the facts' own dates against the peildatum (valid time).
-Only accepted dossier entries change a dossier, through ``ledger.dossier.state.evolve``:
+Only accepted dossier entries change a dossier, through ``ledger.domain.dossier.state.evolve``:
 the same state machine the ledger's aggregate uses.
 """
 
@@ -12,9 +12,9 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from ledger.dossier.state import DossierState, evolve
-from ledger.entry import ACCEPTED, LEDGER_TZ
-from ledger.payloads import DOSSIER_TYPES
+from ledger.domain.dossier.state import DossierState, evolve
+from ledger.domain.entry import ACCEPTED, LEDGER_TZ
+from ledger.domain.payloads import DOSSIER_TYPES
 from projections.errors import InconsistentHistory
 from projections.source import Entry, EntrySource, iter_entries
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ledger.dossier.state import DossierState
+from ledger.domain.dossier.state import DossierState
 
 KEPT_DOSSIERS = 10_000  # the default bound: the least recently written go first
 

@@ -20,8 +20,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select, update
 
-from ledger.dossier.state import DossierState
-from ledger.entry import ACCEPTED
+from ledger.domain.dossier.state import DossierState
+from ledger.domain.entry import ACCEPTED
 from projections.definitions.base import Definition
 from projections.definitions.facts import FACTS_VERSION
 from projections.definitions.registry import DefinitionRegistry

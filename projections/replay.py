@@ -14,7 +14,7 @@ from datetime import date
 
 from sqlalchemy import Engine
 
-from ledger.dossier.state import DossierState
+from ledger.domain.dossier.state import DossierState
 from projections.definitions.base import FAILURE, PENDING, SUCCESS, Definition
 from projections.definitions.registry import DefinitionRegistry
 from projections.evaluation import TrajectoryResult, evaluate

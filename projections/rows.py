@@ -6,7 +6,7 @@ import json
 from datetime import date
 from typing import Any
 
-from ledger.dossier.state import DossierState
+from ledger.domain.dossier.state import DossierState
 from projections.definitions.facts import FACTS_VERSION, Placement, TrajectoryFacts, attributable, trajectory_facts
 from projections.flags import claim_flags
 

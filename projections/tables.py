@@ -4,7 +4,7 @@ Every table is derived from the entry sequence and can be rebuilt from scratch.
 ``projection_cursor`` holds the last log index applied, written in the same transaction
 as the rows it accounts for: that is what makes applying exactly-once.
 Dates are SQL dates; ``projection_dossiers.state`` is the dossier as JSON (the same
-plain data ``ledger.dossier.state.DossierState`` holds).
+plain data ``ledger.domain.dossier.state.DossierState`` holds).
 """
 
 from __future__ import annotations

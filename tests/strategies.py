@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from ledger.canonical import SAFE
+from ledger.domain.canonical import SAFE
 
 # any Unicode text, astral and control characters included (no lone surrogates: not UTF-8)
 TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=12)

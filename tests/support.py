@@ -15,8 +15,8 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ledger.application import Ledger
-from ledger.envelope import b64encode, public_key_bytes, sign
-from ledger.receipt import Receipt
+from ledger.domain.envelope import b64encode, public_key_bytes, sign
+from ledger.domain.receipt import Receipt
 from ledger.settings import Settings
 
 FUNDERS = ("gemeente-haarlem", "uwv")

@@ -1,4 +1,4 @@
-"""The transparency log (``ledger.transparency``): signed checkpoints (public), inclusion and
+"""The transparency log (``ledger.infra.transparency``): signed checkpoints (public), inclusion and
 consistency proofs (signed callers) and the export bundle (the operator and auditors)."""
 
 from __future__ import annotations

@@ -22,15 +22,15 @@ from sqlalchemy import select
 from ledger.aggregates import REGISTRY_ID
 from ledger.application import Ledger
 from ledger.bundle import layout
-from ledger.canonical import canonical_bytes
-from ledger.checkpoint import verifier_key_string
-from ledger.entry import ACCEPTED, leaf_bytes
-from ledger.envelope import b64decode
-from ledger.errors import LedgerError, MalformedSubmission
-from ledger.payloads import is_registry_type
-from ledger.registry.state import OPERATOR
-from ledger.storage.log_append import LogAppend
-from ledger.storage.tables import log_entries
+from ledger.domain.canonical import canonical_bytes
+from ledger.domain.checkpoint import verifier_key_string
+from ledger.domain.entry import ACCEPTED, leaf_bytes
+from ledger.domain.envelope import b64decode
+from ledger.domain.errors import LedgerError, MalformedSubmission
+from ledger.domain.payloads import is_registry_type
+from ledger.domain.registry.state import OPERATOR
+from ledger.infra.storage.log_append import LogAppend
+from ledger.infra.storage.tables import log_entries
 
 PAGE = 1000
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from ledger.identity import BSN_WEIGHTS
+from ledger.domain.identity import BSN_WEIGHTS
 
 
 def draw_bsn(rng: random.Random) -> str:

@@ -16,8 +16,8 @@ from typing import overload
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ledger.entry import ACCEPTED, REFUSED
-from ledger.envelope import sign
+from ledger.domain.entry import ACCEPTED, REFUSED
+from ledger.domain.envelope import sign
 from ledger.synthetic.bsn import draw_bsns
 from ledger.synthetic.item import Item
 from ledger.synthetic.parties import Party, make_parties, registry_items

@@ -14,9 +14,9 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ledger.entry import ACCEPTED
-from ledger.envelope import b64encode, public_key_bytes, sign
-from ledger.registry.state import OPERATOR
+from ledger.domain.entry import ACCEPTED
+from ledger.domain.envelope import b64encode, public_key_bytes, sign
+from ledger.domain.registry.state import OPERATOR
 from ledger.synthetic.dates import REGISTERED_ON, iso
 from ledger.synthetic.item import Item
 

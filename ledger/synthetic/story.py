@@ -1,7 +1,7 @@
 """One client's facts as the generator writes them: the payloads, who signs each, and the
 verdict the ledger should give.
 
-``Story`` knows the payload shapes (``ledger.payloads``) and keeps just enough of the
+``Story`` knows the payload shapes (``ledger.domain.payloads``) and keeps just enough of the
 client's dossier (trajectories, claims, open benefits) for the scenarios to stay consistent.
 It does not ask the ledger's rules for verdicts: the scenarios state them, and the tests
 check the ledger agrees.
@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from ledger.payloads import MEDIATION_INSTRUMENTS
+from ledger.domain.payloads import MEDIATION_INSTRUMENTS
 from ledger.synthetic.dates import LAST_DAY, add_months, between, days, iso
 from ledger.synthetic.parties import BENEFITS_OF, CONTRACTED, MUNICIPALITY, UWV
 

@@ -1,8 +1,8 @@
 """The offline verifier: ``verify_bundle(DIR)`` runs the numbered checklist of
 ``ledger.verify.checklist`` over an export bundle, with no database and no settings.
 
-It depends on ``ledger.merkle``, ``ledger.checkpoint``, the envelope code and the pure rules
-(``ledger.registry``, ``ledger.dossier``) - never on the application or storage.
+It depends on ``ledger.domain.merkle``, ``ledger.domain.checkpoint``, the envelope code and the pure rules
+(``ledger.domain.registry``, ``ledger.domain.dossier``) - never on the application or storage.
 """
 
 from ledger.verify.checklist import Verified, verify_bundle

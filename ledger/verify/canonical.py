@@ -1,6 +1,6 @@
 """RFC 8785 (JCS) canonical JSON, checked fast.
 
-The ledger's encoder, ``ledger.canonical.canonical_bytes`` (checked against ``rfc8785``), is the reference.
+The ledger's encoder, ``ledger.domain.canonical.canonical_bytes`` (checked against ``rfc8785``), is the reference.
 For the values a parsed line can hold here - integers in the IEEE-754 safe range (floats and
 NaN are refused while parsing), strings, booleans, null, arrays and objects - the standard
 library's C encoder with sorted keys, no spaces and ``ensure_ascii=False`` writes the same
@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ledger.canonical import SAFE, canonical_bytes, encode_text
+from ledger.domain.canonical import SAFE, canonical_bytes, encode_text
 
 
 class CanonicalError(ValueError):

@@ -18,8 +18,8 @@ checkpoints.jsonl one ahead:
     note verifies with an operator key live at that size (none live -> failure); with
     --trusted-operator-key, that key must be the genesis key or have signed a checkpoint;
 (6) successive checkpoints: an RFC 9162 consistency proof is generated from the streamed
-    leaf hashes (``ledger.transparency.subtrees``) and verified against the two signed roots
-    with ``ledger.merkle.verify_consistency``;
+    leaf hashes (``ledger.domain.merkle.subtrees``) and verified against the two signed roots
+    with ``ledger.domain.merkle.verify_consistency``;
 (7) the manifest's tree size is the number of entries, the newest checkpoint covers them
     all, ``checkpoint`` is the newest note, operator-keys.txt lists the replayed operator
     keys, the receipts' key is a live operator key, and counts and SHA-256 digests match;
@@ -41,11 +41,11 @@ from hashlib import sha256
 from pathlib import Path
 
 from ledger.bundle import layout
-from ledger.checkpoint import verifier_key_string
-from ledger.entry import ACCEPTED
-from ledger.envelope import key_id_for
-from ledger.errors import InvalidSubmission
-from ledger.payloads import REGISTRY_TYPES, validate_payload
+from ledger.domain.checkpoint import verifier_key_string
+from ledger.domain.entry import ACCEPTED
+from ledger.domain.envelope import key_id_for
+from ledger.domain.errors import InvalidSubmission
+from ledger.domain.payloads import REGISTRY_TYPES, validate_payload
 from ledger.verify.checkpoints import NoteLine, NoteStream
 from ledger.verify.entries import Entry, read_entry
 from ledger.verify.errors import MalformedInput, VerificationFailed, VerifyError

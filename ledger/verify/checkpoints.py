@@ -1,12 +1,12 @@
 """Checkpoints in a bundle (checkpoints.jsonl, the auditor's --against note) and opening
-them with the operator keys live at their tree size (``ledger.checkpoint``, fail closed)."""
+them with the operator keys live at their tree size (``ledger.domain.checkpoint``, fail closed)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from ledger.bundle import layout
-from ledger.checkpoint import (
+from ledger.domain.checkpoint import (
     Checkpoint,
     CheckpointSignatureError,
     InvalidKeyError,
@@ -15,7 +15,7 @@ from ledger.checkpoint import (
     parse_checkpoint_body,
     verifier_key_string,
 )
-from ledger.transparency.subtrees import ProofPlan
+from ledger.domain.merkle.subtrees import ProofPlan
 from ledger.verify.canonical import CanonicalError, loads
 from ledger.verify.errors import MalformedInput, VerificationFailed
 from ledger.verify.files import Lines

@@ -8,9 +8,9 @@ import re
 from typing import Any, NamedTuple
 
 from ledger.bundle import layout
-from ledger.entry import ACCEPTED, REFUSED
-from ledger.envelope import ENVELOPE_FIELDS, b64decode, parse_envelope
-from ledger.errors import MalformedSubmission
+from ledger.domain.entry import ACCEPTED, REFUSED
+from ledger.domain.envelope import ENVELOPE_FIELDS, b64decode, parse_envelope
+from ledger.domain.errors import MalformedSubmission
 from ledger.verify.canonical import CanonicalError, dumps, loads
 from ledger.verify.errors import MalformedInput
 
@@ -105,7 +105,7 @@ def parsed_entry(leaf: bytes, index: int) -> Entry:
 
 
 def _shape(body: Any, index: int) -> tuple[Any, ...]:
-    """The parts of a parsed line. The envelope is checked as ``ledger.envelope.parse_envelope``
+    """The parts of a parsed line. The envelope is checked as ``ledger.domain.envelope.parse_envelope``
     does; one that is not plainly right (exact fields, strings, canonical base64 of a 64-byte
     signature) goes to ``parse_envelope`` itself, which accepts it or says why not."""
     if type(body) is not dict or body.keys() != ENTRY_FIELDS:

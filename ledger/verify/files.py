@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from ledger.bundle import layout
-from ledger.checkpoint import InvalidKeyError, parse_verifier_key
+from ledger.domain.checkpoint import InvalidKeyError, parse_verifier_key
 from ledger.verify.errors import MalformedInput
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ledger.checkpoint import InvalidKeyError, MalformedCheckpointError, parse_verifier_key
+from ledger.domain.checkpoint import InvalidKeyError, MalformedCheckpointError, parse_verifier_key
 from ledger.verify.checkpoints import NoteLine, note_body
 from ledger.verify.errors import MalformedInput
 

@@ -12,12 +12,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from ledger.dossier import Context, DossierState, decide, evolve
-from ledger.entry import ACCEPTED, REFUSED, recording_date
-from ledger.envelope import b64decode, key_id_for
-from ledger.errors import Refusal, UnknownParty
-from ledger.payloads import REGISTRY_TYPES
-from ledger.registry.state import OPERATOR, RegistryState, decide_registry, evolve_registry
+from ledger.domain.dossier import Context, DossierState, decide, evolve
+from ledger.domain.entry import ACCEPTED, REFUSED, recording_date
+from ledger.domain.envelope import b64decode, key_id_for
+from ledger.domain.errors import Refusal, UnknownParty
+from ledger.domain.payloads import REGISTRY_TYPES
+from ledger.domain.registry.state import OPERATOR, RegistryState, decide_registry, evolve_registry
 
 
 class Replay:

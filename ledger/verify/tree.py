@@ -1,11 +1,11 @@
 """Steps (5), (6) and (8): the Merkle tree of the streamed leaf hashes against the checkpoints.
 
 ``TreeChecks`` is fed each leaf hash in log order, into one binary counter of subtree
-hashes (``ledger.transparency.subtrees.SubtreeTap``, RFC 9162's compact range). When the
+hashes (``ledger.domain.merkle.subtrees.SubtreeTap``, RFC 9162's compact range). When the
 stream reaches a checkpoint's size it opens the note with the operator keys live at that
 size, compares the root (the fold of the counter's peaks), and verifies an RFC 9162
 consistency proof from the previous checkpoint, generated from the same leaves and checked
-with ``ledger.merkle.verify_consistency`` against the two signed roots. The
+with ``ledger.domain.merkle.verify_consistency`` against the two signed roots. The
 auditor's earlier checkpoint (--against) is checked the same way at its size and, at the
 end, against the newest checkpoint. Memory: O(log n) hashes.
 """
@@ -15,9 +15,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ledger.checkpoint import Checkpoint
-from ledger.merkle import MerkleError, verify_consistency
-from ledger.transparency.subtrees import ProofPlan, SubtreeTap, consistency_ranges
+from ledger.domain.checkpoint import Checkpoint
+from ledger.domain.merkle import MerkleError, verify_consistency
+from ledger.domain.merkle.subtrees import ProofPlan, SubtreeTap, consistency_ranges
 from ledger.verify.checkpoints import NoteLine, NoteStream, note_body, open_note, signed_by
 from ledger.verify.errors import VerificationFailed, VerifyError
 from ledger.verify.files import Manifest

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import NamedTuple
 
-from ledger.dossier.state import DossierState
+from ledger.domain.dossier.state import DossierState
 from projections.definitions.facts import TrajectoryFacts, trajectory_facts
 
 SUCCESS = "success"

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from ledger.dossier.state import LIVE_CLAIM, DossierState
+from ledger.domain.dossier.state import LIVE_CLAIM, DossierState
 from projections.periods import add_months, next_day, six_months_through
 
 FACTS_VERSION = "2"  # 2: a claim applied for before the start is never awaiting, even undecided

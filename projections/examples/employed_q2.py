@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from ledger.dossier.state import DossierState
+from ledger.domain.dossier.state import DossierState
 from projections.definitions.base import Definition, Verdict, failure, pending, success
 from projections.definitions.facts import Record, attributable
 from projections.periods import quarter_end

@@ -1,7 +1,7 @@
 """A synchronous httpx transport onto an ASGI app, in-process (no server, no sockets).
 
 httpx's own ``ASGITransport`` is async only; this runs it on an anyio blocking portal (a
-thread with an event loop), so the synchronous SDK ``ledger.client.LedgerClient`` and plain
+thread with an event loop), so the synchronous SDK ``sdk.client.LedgerClient`` and plain
 ``httpx.Client`` can drive the app through the real HTTP stack: middleware, routing,
 validation, exception handlers and serialisation.
 """

@@ -17,9 +17,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from api.app import create_app
 from api.settings import ApiSettings
-from ledger.client import LedgerClient, signature_headers
-from ledger.envelope import b64encode, public_key_bytes, sign
+from ledger.domain.envelope import b64encode, public_key_bytes, sign
 from ledger.settings import Settings
+from sdk.client import LedgerClient
+from sdk.http_signatures import signature_headers
 from tests.api.bridge import ASGIBridge
 from tests.support import new_id, new_settings, registry
 

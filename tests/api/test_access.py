@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from ledger.client import ProblemError
+from sdk.client import ProblemError
 from tests.api.support import AUDITOR, BAANBRUG, HAARLEM, IDLE_AUDITOR, JOBSTAP, UWV, WERKFIT, ApiWorld, Story
 
 

@@ -9,7 +9,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ledger.application import Ledger
-from ledger.envelope import b64encode, key_id_for, public_key_bytes
+from ledger.domain.envelope import b64encode, key_id_for, public_key_bytes
 from tests.api.support import HAARLEM, WERKFIT, ApiWorld
 from tests.support import registry
 

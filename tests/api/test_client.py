@@ -1,4 +1,4 @@
-"""The SDK (ledger/client.py) against the app: safe retries, and receipts it refuses to trust."""
+"""The SDK (sdk/client.py) against the app: safe retries, and receipts it refuses to trust."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ledger.client import LedgerClient, ProblemError, VerificationFailed
-from ledger.receipt import Receipt, sign_receipt
+from ledger.domain.receipt import Receipt, sign_receipt
+from sdk.client import LedgerClient, ProblemError, VerificationFailed
 from tests.api.support import BASE_URL, HAARLEM, ApiWorld
 from tests.support import commission
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ledger.checkpoint import open_checkpoint
-from ledger.client import LedgerClient, ProblemError, VerificationFailed
-from ledger.receipt import Receipt
+from ledger.domain.checkpoint import open_checkpoint
+from ledger.domain.receipt import Receipt
 from ledger.verify import verify_bundle
+from sdk.client import LedgerClient, ProblemError, VerificationFailed
 from tests.api.support import AUDITOR, BASE_URL, HAARLEM, IDLE_AUDITOR, WERKFIT, ApiWorld, Story
 from tests.support import commission
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from ledger.envelope import b64decode, key_id_for
+from ledger.domain.envelope import b64decode, key_id_for
 from tests.api.support import ApiWorld
 
 SEMVER = re.compile(r"^\d+\.\d+\.\d+$")

@@ -10,13 +10,13 @@ import sqlalchemy.exc
 
 import api.errors
 import ledger.bundle.export
-import ledger.errors
-import ledger.transparency.service
+import ledger.domain.errors
+import ledger.infra.transparency.service
 import projections.errors
 from api.problems import PROBLEMS, error_problem, kind_of
-from ledger.errors import REFUSAL_CLASSES, InvalidSubmission, LedgerBusy, LedgerError, Refusal
-from ledger.merkle import TreeInputError
-from ledger.transparency.service import BeyondLog
+from ledger.domain.errors import REFUSAL_CLASSES, InvalidSubmission, LedgerBusy, LedgerError, Refusal
+from ledger.domain.merkle import TreeInputError
+from ledger.infra.transparency.service import BeyondLog
 from tests.api.support import ApiWorld
 
 GENERIC = PROBLEMS[LedgerError]
@@ -24,7 +24,7 @@ GENERIC = PROBLEMS[LedgerError]
 
 def error_classes() -> list[type[LedgerError]]:
     found = {LedgerBusy}
-    for module in (ledger.errors, projections.errors, api.errors, ledger.transparency.service, ledger.bundle.export):
+    for module in (ledger.domain.errors, projections.errors, api.errors, ledger.infra.transparency.service, ledger.bundle.export):
         found |= {cls for _, cls in inspect.getmembers(module, inspect.isclass)
                   if issubclass(cls, LedgerError) and cls.__module__ == module.__name__}
     return sorted(found, key=lambda cls: cls.__name__)

@@ -10,9 +10,9 @@ from sqlalchemy import create_engine, select
 
 from api.app import create_app
 from api.settings import ApiSettings
-from ledger.lookup_quota import TooManyLookups, count_lookup
-from ledger.storage.migrate import upgrade
-from ledger.storage.tables import pseudonym_lookups
+from ledger.infra.lookup_quota import TooManyLookups, count_lookup
+from ledger.infra.storage.migrate import upgrade
+from ledger.infra.storage.tables import pseudonym_lookups
 from tests.api.bridge import ASGIBridge
 from tests.api.support import HAARLEM, WERKFIT, ApiWorld, open_world
 

@@ -29,7 +29,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from ledger.client import signature_headers
+from sdk.http_signatures import signature_headers
 from tests.api.support import WERKFIT, ApiWorld, open_world, tell_story
 
 EXAMPLES = 25

@@ -15,8 +15,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from api import signatures
 from api.errors import AuthenticationFailed
-from ledger.client import content_digest, serialize_signature_params, signature_base
-from ledger.envelope import public_key_bytes
+from ledger.domain.envelope import public_key_bytes
+from sdk.http_signatures import content_digest, serialize_signature_params, signature_base
 
 SEED = base64.urlsafe_b64decode("n4Ni-HpISpVObnQMW0wOhCKROaIKqKtW_2ZYb2p9KcU=")
 PUBLIC = base64.urlsafe_b64decode("JrQLj5P_89iXES9-vFgrIy29clF9CC_oPPsw3c5D0bs=")

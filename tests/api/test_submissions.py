@@ -6,8 +6,8 @@ import json
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ledger.envelope import b64encode, key_id_for, public_key_bytes
-from ledger.receipt import Receipt, verify_receipt
+from ledger.domain.envelope import b64encode, key_id_for, public_key_bytes
+from ledger.domain.receipt import Receipt, verify_receipt
 from tests.api.support import HAARLEM, JOBSTAP, UWV, WERKFIT, ApiWorld, Story
 from tests.support import commission, new_id
 

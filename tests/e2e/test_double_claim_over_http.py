@@ -17,11 +17,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from api.app import create_app
 from api.settings import ApiSettings
-from ledger.checkpoint import verifier_key_string
-from ledger.client import LedgerClient, ProblemError
-from ledger.envelope import b64encode, public_key_bytes
-from ledger.receipt import Receipt, verify_receipt
+from ledger.domain.checkpoint import verifier_key_string
+from ledger.domain.envelope import b64encode, public_key_bytes
+from ledger.domain.receipt import Receipt, verify_receipt
 from ledger.verify import verify_bundle
+from sdk.client import LedgerClient, ProblemError
 from tests.e2e.server import running
 from tests.support import new_id, new_settings
 

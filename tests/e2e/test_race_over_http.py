@@ -24,10 +24,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from api.app import create_app
 from api.settings import ApiSettings
 from ledger.application import Ledger
-from ledger.client import LedgerClient
-from ledger.envelope import b64encode, public_key_bytes
-from ledger.receipt import Receipt
+from ledger.domain.envelope import b64encode, public_key_bytes
+from ledger.domain.receipt import Receipt
 from ledger.settings import Settings, create_keys, load_keys
+from sdk.client import LedgerClient
 from tests.consistency import assert_consistent
 from tests.e2e.server import free_port, running
 from tests.support import new_id, new_settings

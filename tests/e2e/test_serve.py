@@ -15,8 +15,8 @@ import pytest
 
 import api.serve
 from api.settings import ApiSettings
-from ledger.client import LedgerClient
 from ledger.settings import Settings, create_keys, load_keys
+from sdk.client import LedgerClient
 from tests.e2e.server import free_port
 
 ROOT = Path(__file__).resolve().parents[2]

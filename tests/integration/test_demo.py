@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from ledger.cli import main
-from ledger.identity import client_ref
+from cli.main import main
+from ledger.domain.identity import client_ref
 from ledger.settings import load_keys
 from ledger.synthetic import generate
 

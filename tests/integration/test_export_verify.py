@@ -16,18 +16,18 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 
+from cli.log_commands import add_commands
 from ledger.aggregates import Dossier
 from ledger.application import Ledger
 from ledger.bundle import layout
 from ledger.bundle.export import ExportError, export_bundle
-from ledger.canonical import canonical_bytes
-from ledger.checkpoint import open_checkpoint
-from ledger.entry import leaf_bytes
-from ledger.log_commands import add_commands
-from ledger.merkle import leaf_hash, root_hash
-from ledger.receipt import Receipt
+from ledger.domain.canonical import canonical_bytes
+from ledger.domain.checkpoint import open_checkpoint
+from ledger.domain.entry import leaf_bytes
+from ledger.domain.merkle import leaf_hash, root_hash
+from ledger.domain.receipt import Receipt
+from ledger.infra.storage.tables import log_entries
 from ledger.settings import Settings
-from ledger.storage.tables import log_entries
 from ledger.verify import MalformedInput, VerificationFailed, verify_bundle
 from tests.support import World, claim, commission, make_world, new_id, payload
 

@@ -12,12 +12,12 @@ import pytest
 from eventsourcing.domain import OriginatorVersionError
 from sqlalchemy import Engine, Table, text, update
 
-from ledger import cli
+import cli.main as cli
 from ledger.aggregates import dossier_id
 from ledger.application import Ledger
 from ledger.bundle.export import export_bundle
-from ledger.storage.integrity import GAP, ORPHAN_ROW, SNAPSHOT, NotRepairable, check_store, repair_store
-from ledger.storage.tables import log_entries
+from ledger.infra.storage.integrity import GAP, ORPHAN_ROW, SNAPSHOT, NotRepairable, check_store, repair_store
+from ledger.infra.storage.tables import log_entries
 from ledger.verify import verify_bundle
 from tests.consistency import assert_consistent
 from tests.support import World, commission, make_world, new_id, payload

@@ -12,10 +12,10 @@ from hypothesis import strategies as st
 
 from ledger.aggregates import Dossier
 from ledger.application import Ledger
-from ledger.canonical import canonical_bytes
-from ledger.entry import entry_body, entry_text
-from ledger.storage.log_append import LogAppend
-from ledger.storage.mapper import LedgerMapper
+from ledger.domain.canonical import canonical_bytes
+from ledger.domain.entry import entry_body, entry_text
+from ledger.infra.storage.log_append import LogAppend
+from ledger.infra.storage.mapper import LedgerMapper
 from tests.strategies import JSON_VALUES, TEXT
 from tests.support import claim, commission, make_world
 

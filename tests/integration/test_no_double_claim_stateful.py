@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from ledger.receipt import Receipt
+from ledger.domain.receipt import Receipt
 from tests.support import FUNDERS, PROVIDERS, World, claim, commission, live_overlaps, make_world, new_id, payload
 
 CLIENTS = ("111222333", "123456782")

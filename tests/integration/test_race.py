@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from ledger.application import Ledger
-from ledger.envelope import private_key_pem
-from ledger.receipt import Receipt
+from ledger.domain.envelope import private_key_pem
+from ledger.domain.receipt import Receipt
 from ledger.settings import Settings
 from ledger.synthetic.bsn import draw_bsns
 from tests.support import claim, commission, make_world, new_id
@@ -28,7 +28,7 @@ def _submitter(url: str, operator_pem: bytes, pseudonym_key: bytes, envelopes: d
                barrier: Any, out: Any) -> None:
     """In its own process: one envelope with ``submit`` (puts its receipt), or a list with
     ``submit_batch`` (puts the list of results); an error is put for the parent to fail on."""
-    from ledger.envelope import load_private_key
+    from ledger.domain.envelope import load_private_key
 
     ledger = Ledger(Settings(url, load_private_key(operator_pem), pseudonym_key))
     barrier.wait(timeout=60)

@@ -32,10 +32,10 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, note, settings
 from hypothesis import strategies as st
 
-from ledger import signature_pool
 from ledger.application import Ledger
-from ledger.errors import LedgerError
-from ledger.receipt import Receipt
+from ledger.domain.errors import LedgerError
+from ledger.domain.receipt import Receipt
+from ledger.infra import signature_pool
 from tests.consistency import assert_consistent
 from tests.integration.test_race_threads import assert_one_winner_per_job, claims_world, run_threads
 from tests.support import claim, payload

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from ledger.application import Ledger
-from ledger.errors import LedgerError
-from ledger.receipt import Receipt
+from ledger.domain.errors import LedgerError
+from ledger.domain.receipt import Receipt
 from tests.consistency import assert_consistent
 from tests.support import World, claim, commission, make_world, new_id
 

@@ -13,9 +13,9 @@ from sqlalchemy import select, text
 
 from ledger.aggregates import REGISTRY_ID
 from ledger.application import Ledger
+from ledger.infra.storage.log_append import LogAppend
+from ledger.infra.storage.tables import log_entries
 from ledger.settings import SettingsError
-from ledger.storage.log_append import LogAppend
-from ledger.storage.tables import log_entries
 from tests.support import commission, make_world, new_settings
 
 

@@ -11,9 +11,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ledger.application import Ledger
 from ledger.bundle.export import export_bundle
-from ledger.envelope import b64encode, public_key_bytes, sign
+from ledger.domain.envelope import b64encode, public_key_bytes, sign
+from ledger.infra.storage.integrity import check_store
 from ledger.settings import Settings, load_keys
-from ledger.storage.integrity import check_store
 from ledger.verify import verify_bundle
 from tests.support import registry
 

@@ -15,12 +15,12 @@ from sqlalchemy import func, select
 
 from ledger.application import Ledger
 from ledger.bundle.export import export_bundle
-from ledger.canonical import canonical_bytes
-from ledger.envelope import b64encode, key_id_for, public_key_bytes
-from ledger.errors import BadSignature, IdempotencyConflict, MalformedSubmission, RevokedKey, UnknownKey, UnknownParty
-from ledger.receipt import verify_receipt
+from ledger.domain.canonical import canonical_bytes
+from ledger.domain.envelope import b64encode, key_id_for, public_key_bytes
+from ledger.domain.errors import BadSignature, IdempotencyConflict, MalformedSubmission, RevokedKey, UnknownKey, UnknownParty
+from ledger.domain.receipt import verify_receipt
+from ledger.infra.storage.tables import log_entries
 from ledger.settings import SettingsError
-from ledger.storage.tables import log_entries
 from ledger.synthetic.bsn import draw_bsns
 from ledger.verify import verify_bundle
 from tests.support import World, claim, commission, make_world, new_id, payload, registry

@@ -11,8 +11,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ledger.application import Ledger
-from ledger.envelope import public_key_bytes
-from ledger.receipt import verify_receipt
+from ledger.domain.envelope import public_key_bytes
+from ledger.domain.receipt import verify_receipt
 from ledger.settings import Settings
 from ledger.synthetic import AUDITOR, MUNICIPALITY, UWV, History, generate
 

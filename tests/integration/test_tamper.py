@@ -21,11 +21,11 @@ from hypothesis import strategies as st
 
 from ledger.bundle import layout
 from ledger.bundle.export import export_bundle
-from ledger.checkpoint import Checkpoint, sign_checkpoint
-from ledger.entry import REFUSED, entry_body, leaf_bytes
-from ledger.envelope import canonical_bytes, key_id_for, public_key_bytes, sign
-from ledger.merkle import leaf_hash, root_hash
-from ledger.receipt import Receipt, sign_receipt
+from ledger.domain.checkpoint import Checkpoint, sign_checkpoint
+from ledger.domain.entry import REFUSED, entry_body, leaf_bytes
+from ledger.domain.envelope import canonical_bytes, key_id_for, public_key_bytes, sign
+from ledger.domain.merkle import leaf_hash, root_hash
+from ledger.domain.receipt import Receipt, sign_receipt
 from ledger.verify import MalformedInput, VerificationFailed, VerifyError, verify_bundle
 from tests.integration.test_export_verify import client, populate, world_with_key
 from tests.support import claim, commission, make_world, registry

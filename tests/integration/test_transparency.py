@@ -17,11 +17,11 @@ from sqlalchemy import Engine, create_engine, func, insert, select
 
 from ledger.application import Ledger
 from ledger.bundle.export import export_bundle
-from ledger.checkpoint import CheckpointSignatureError, open_checkpoint, verifier_key_string
-from ledger.entry import leaf_bytes
-from ledger.envelope import b64encode, key_id_for, public_key_bytes
-from ledger.errors import OperatorKeyNotLive
-from ledger.merkle import (
+from ledger.domain.checkpoint import CheckpointSignatureError, open_checkpoint, verifier_key_string
+from ledger.domain.entry import leaf_bytes
+from ledger.domain.envelope import b64encode, key_id_for, public_key_bytes
+from ledger.domain.errors import OperatorKeyNotLive
+from ledger.domain.merkle import (
     TreeInputError,
     consistency_proof,
     inclusion_proof,
@@ -30,10 +30,10 @@ from ledger.merkle import (
     verify_consistency,
     verify_inclusion,
 )
+from ledger.infra.storage.migrate import upgrade
+from ledger.infra.storage.tables import checkpoints, log_entries
+from ledger.infra.transparency.service import BeyondLog, TransparencyLog
 from ledger.settings import Settings, SettingsError
-from ledger.storage.migrate import upgrade
-from ledger.storage.tables import checkpoints, log_entries
-from ledger.transparency.service import BeyondLog, TransparencyLog
 from ledger.verify import VerificationFailed, verify_bundle
 from tests.integration.test_export_verify import populate
 from tests.support import World, commission, make_world, registry

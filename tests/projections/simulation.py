@@ -15,11 +15,11 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from ledger.dossier.rules import Context, decide
-from ledger.dossier.state import DossierState, evolve
-from ledger.entry import ACCEPTED, REFUSED, entry_body, recording_date
-from ledger.errors import Refusal
-from ledger.payloads import BENEFITS, END_REASONS, validate_payload
+from ledger.domain.dossier.rules import Context, decide
+from ledger.domain.dossier.state import DossierState, evolve
+from ledger.domain.entry import ACCEPTED, REFUSED, entry_body, recording_date
+from ledger.domain.errors import Refusal
+from ledger.domain.payloads import BENEFITS, END_REASONS, validate_payload
 from projections.source import ListSource
 
 FUNDERS = ("gemeente-haarlem", "uwv")

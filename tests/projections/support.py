@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from ledger.dossier.state import DossierState
-from ledger.receipt import Receipt
+from ledger.domain.dossier.state import DossierState
+from ledger.domain.receipt import Receipt
 from projections.history import dossiers_as_known_at
 from tests.support import World, new_id, payload
 

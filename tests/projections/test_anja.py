@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ledger.dossier.state import DossierState, evolve
+from ledger.domain.dossier.state import DossierState, evolve
 from projections.definitions import BUILTIN, BUILTIN_NAMES, FAILURE, PENDING, SUCCESS, composite_2009, contract_6m, six_month_rule
 from projections.evaluation import evaluate
 from projections.payments import payments

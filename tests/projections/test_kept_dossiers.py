@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ledger.dossier.state import DossierState
+from ledger.domain.dossier.state import DossierState
 from projections.kept_dossiers import KeptDossiers
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ledger.dossier.state import DossierState
+from ledger.domain.dossier.state import DossierState
 from projections.definitions import BUILTIN_NAMES, SUCCESS, Definition, DefinitionRegistry, Verdict, six_month_rule
 from projections.definitions.registry import ENTRY_POINT_GROUP
 from projections.errors import DuplicateDefinition, InvalidPlugin, UnknownDefinition

@@ -15,7 +15,7 @@ from sqlalchemy import Engine, create_engine, select
 from sqlalchemy.pool import StaticPool
 
 from ledger.aggregates import dossier_id
-from ledger.storage.migrate import upgrade
+from ledger.infra.storage.migrate import upgrade
 from projections.definitions import BUILTIN, DefinitionRegistry
 from projections.evaluation import evaluate
 from projections.examples.employed_q2 import DEFINITION as EMPLOYED_Q2
@@ -134,7 +134,7 @@ def models_state(world: World, ref: str, missing: Any = "empty") -> Any:
     """The ledger aggregate's own dossier state (what the rules decide against)."""
     from eventsourcing.application import AggregateNotFoundError
 
-    from ledger.dossier.state import DossierState
+    from ledger.domain.dossier.state import DossierState
 
     try:
         return world.ledger.repository.get(dossier_id(ref)).state

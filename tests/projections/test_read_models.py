@@ -11,7 +11,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Column, Engine, Integer, MetaData, create_engine, inspect, select, update
 
-from ledger.storage.migrate import alembic_config, upgrade
+from ledger.infra.storage.migrate import alembic_config, upgrade
 from projections.definitions import BUILTIN
 from projections.errors import InconsistentHistory, LogGap
 from projections.evaluation import evaluate

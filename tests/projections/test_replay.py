@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
+from cli.report_commands import add_commands
 from ledger.application import Ledger
-from projections.commands import add_commands
 from projections.definitions import BUILTIN, DefinitionRegistry
 from projections.errors import UnknownDefinition
 from projections.history import dossiers_as_known_at, known_at_day, parse_known_at

@@ -10,8 +10,8 @@ import pytest
 import rfc8785
 from hypothesis import given, settings
 
-from ledger.canonical import SAFE, canonical_bytes
-from ledger.errors import MalformedSubmission
+from ledger.domain.canonical import SAFE, canonical_bytes
+from ledger.domain.errors import MalformedSubmission
 from tests.strategies import JSON_VALUES
 
 

@@ -9,7 +9,7 @@ import re
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ledger.checkpoint import (
+from ledger.domain.checkpoint import (
     Checkpoint,
     CheckpointError,
     CheckpointSignatureError,

@@ -5,8 +5,8 @@ from typing import Any
 
 import pytest
 
-from ledger.dossier import Context, DossierState, decide, evolve
-from ledger.errors import Refusal
+from ledger.domain.dossier import Context, DossierState, decide, evolve
+from ledger.domain.errors import Refusal
 from tests.support import claim, commission, new_id, payload
 
 REF = "c" * 64

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledger.canonical import canonical_bytes
-from ledger.entry import LEDGER_TZ, entry_body, entry_text, leaf_bytes, leaf_from_text, now_utc, recording_date, utc_text
+from ledger.domain.canonical import canonical_bytes
+from ledger.domain.entry import LEDGER_TZ, entry_body, entry_text, leaf_bytes, leaf_from_text, now_utc, recording_date, utc_text
 from tests.strategies import JSON_VALUES, TEXT
 
 MOMENTS = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1))

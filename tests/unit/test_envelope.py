@@ -3,7 +3,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledger.envelope import (
+from ledger.domain.envelope import (
     canonical_bytes,
     key_id_for,
     load_private_key,
@@ -13,7 +13,7 @@ from ledger.envelope import (
     sign,
     verify_signature,
 )
-from ledger.errors import BadSignature, MalformedSubmission
+from ledger.domain.errors import BadSignature, MalformedSubmission
 
 KEY = Ed25519PrivateKey.generate()
 PAYLOAD = {"envelope_id": "8c2f8a52-3f8e-4a7e-9d7a-0d6f3b1f8e11", "type": "X", "b": [1, 2], "a": "é"}

@@ -2,8 +2,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledger.errors import MalformedSubmission
-from ledger.identity import BSN_WEIGHTS, client_ref, validate_bsn, validate_client_ref, validate_kvk
+from ledger.domain.errors import MalformedSubmission
+from ledger.domain.identity import BSN_WEIGHTS, client_ref, validate_bsn, validate_client_ref, validate_kvk
 
 KEY = b"k" * 32
 

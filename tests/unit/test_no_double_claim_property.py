@@ -8,8 +8,8 @@ from datetime import date, timedelta
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from ledger.dossier import Context, DossierState, decide, evolve
-from ledger.errors import Refusal
+from ledger.domain.dossier import Context, DossierState, decide, evolve
+from ledger.domain.errors import Refusal
 from tests.support import FUNDERS, PROVIDERS, claim, commission, live_overlaps, payload
 
 REF = "d" * 64

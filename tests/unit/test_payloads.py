@@ -1,7 +1,7 @@
 import pytest
 
-from ledger.errors import MalformedSubmission
-from ledger.payloads import DOSSIER_TYPES, REGISTRY_TYPES, validate_payload
+from ledger.domain.errors import MalformedSubmission
+from ledger.domain.payloads import DOSSIER_TYPES, REGISTRY_TYPES, validate_payload
 from tests.support import claim, commission, new_id
 
 REF = "a" * 64

@@ -7,9 +7,9 @@ import dataclasses
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ledger.envelope import public_key_bytes
-from ledger.errors import BadSignature
-from ledger.receipt import Receipt, sign_receipt, verify_receipt
+from ledger.domain.envelope import public_key_bytes
+from ledger.domain.errors import BadSignature
+from ledger.domain.receipt import Receipt, sign_receipt, verify_receipt
 
 KEY = Ed25519PrivateKey.generate()
 RECEIPT = Receipt("e1", "refused", {"rule": "claim.double", "field": "payload.job_start"}, "2026-01-01T00:00:00.000000Z",

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ledger import signature_pool
-from ledger.envelope import public_key_bytes
+from ledger.domain.envelope import public_key_bytes
+from ledger.infra import signature_pool
 
 KEYS = [Ed25519PrivateKey.generate() for _ in range(3)]
 

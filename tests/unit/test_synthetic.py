@@ -15,12 +15,12 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ledger.dossier import Context, DossierState, decide, evolve
-from ledger.envelope import b64decode, canonical_bytes, key_id_for, parse_envelope, verify_signature
-from ledger.errors import Refusal
-from ledger.identity import validate_bsn
-from ledger.payloads import validate_payload
-from ledger.registry.state import OPERATOR, RegistryState, decide_registry, evolve_registry
+from ledger.domain.dossier import Context, DossierState, decide, evolve
+from ledger.domain.envelope import b64decode, canonical_bytes, key_id_for, parse_envelope, verify_signature
+from ledger.domain.errors import Refusal
+from ledger.domain.identity import validate_bsn
+from ledger.domain.payloads import validate_payload
+from ledger.domain.registry.state import OPERATOR, RegistryState, decide_registry, evolve_registry
 from ledger.synthetic import AUDITOR, MUNICIPALITY, PROVIDERS, UWV, History, Item, derive_key, generate
 from ledger.synthetic.bsn import draw_bsn
 from ledger.synthetic.dates import FIRST_DAY, LAST_DAY, REGISTERED_ON, add_months

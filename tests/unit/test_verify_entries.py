@@ -12,9 +12,9 @@ import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger.entry import leaf_bytes
-from ledger.envelope import parse_envelope
-from ledger.errors import MalformedSubmission
+from ledger.domain.entry import leaf_bytes
+from ledger.domain.envelope import parse_envelope
+from ledger.domain.errors import MalformedSubmission
 from ledger.verify.entries import Entry, parsed_entry, plain_entry, read_entry
 from ledger.verify.errors import MalformedInput
 

@@ -1,5 +1,5 @@
 """The offline verifier needs no database and no settings (STYLE.md: dependencies point
-inward; the verifier depends on ledger.merkle, the envelope code and the pure rules)."""
+inward; the verifier depends on ledger.domain.merkle, the envelope code and the pure rules)."""
 
 from __future__ import annotations
 
@@ -12,12 +12,12 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PURE = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "ledger/verify").glob("*.py")) + [
-    "ledger/transparency/__init__.py", "ledger/transparency/subtrees.py",
+    "ledger/domain/merkle/subtrees.py",
     "ledger/bundle/__init__.py", "ledger/bundle/layout.py",
 ]
 FORBIDDEN = ("sqlalchemy", "eventsourcing", "eventsourcing_sqlalchemy", "fastapi", "psycopg", "alembic",
-             "ledger.settings", "ledger.storage", "ledger.application", "ledger.aggregates",
-             "ledger.transparency.service", "ledger.bundle.export", "api", "projections")
+             "ledger.settings", "ledger.infra.storage", "ledger.application", "ledger.aggregates",
+             "ledger.infra.transparency.service", "ledger.bundle.export", "api", "projections")
 
 
 def imported(path: str) -> set[str]:
@@ -41,7 +41,7 @@ def test_verifier_module_imports_no_infrastructure(path: str) -> None:
 
 
 def test_running_the_verifier_loads_no_database_code() -> None:
-    code = ("import sys, ledger.verify, ledger.log_commands; "
+    code = ("import sys, ledger.verify, cli.log_commands; "
             "bad = [m for m in sys.modules if m.split('.')[0] in ('sqlalchemy', 'eventsourcing', 'psycopg', 'alembic')]; "
             "print(bad); sys.exit(1 if bad else 0)")
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)

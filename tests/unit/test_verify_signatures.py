@@ -7,7 +7,7 @@ import threading
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ledger.envelope import public_key_bytes
+from ledger.domain.envelope import public_key_bytes
 from ledger.verify.signatures import Job, SignatureChecks, _start_method, pack, verify_jobs, verify_packed
 
 KEYS = [Ed25519PrivateKey.generate() for _ in range(3)]

@@ -1,4 +1,4 @@
-"""Streaming proofs (``ledger.transparency.subtrees``) equal ``ledger.merkle``'s and verify."""
+"""Streaming proofs (``ledger.domain.merkle.subtrees``) equal ``ledger.domain.merkle``'s and verify."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger.merkle import (
+from ledger.domain.merkle import (
     TreeInputError,
     consistency_proof,
     inclusion_proof,
@@ -17,7 +17,7 @@ from ledger.merkle import (
     verify_consistency,
     verify_inclusion,
 )
-from ledger.transparency.subtrees import (
+from ledger.domain.merkle.subtrees import (
     ProofPlan,
     SubtreeTap,
     consistency_ranges,

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger.merkle import (
+from ledger.domain.merkle import (
     EMPTY_ROOT,
     MalformedProofError,
     MerkleError,

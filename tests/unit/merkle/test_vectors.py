@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ledger.merkle import (
+from ledger.domain.merkle import (
     MalformedProofError,
     MerkleError,
     RootMismatchError,

@@ -1,0 +1,101 @@
+"""The transparency log's subcommands: ``export``, ``verify`` and ``checkpoint``.
+
+``cli.main`` wires them in with ``add_commands(sub, open_ledger)``. Handlers return the
+CLI's exit codes: 0 ok; 2 malformed input (a bundle or key file that cannot be read, a
+non-empty export directory); 3 verification failed; 78 configuration (raised as
+``SettingsError`` and translated by ``cli.main``). ``verify`` needs neither a database
+nor the ledger's settings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ledger.verify import STEPS, MalformedInput, VerifyError, verify_bundle
+
+EXIT_OK = 0
+
+
+def add_commands(subparsers: Any, open_ledger: Callable[[], Any]) -> None:
+    """Add ``export``, ``verify`` and ``checkpoint`` to an argparse subparsers object."""
+    p = subparsers.add_parser("export", help="write the signed log as a self-contained bundle directory")
+    p.add_argument("dir", help="a new (or empty) directory")
+    p.set_defaults(handler=lambda args: cmd_export(args, open_ledger))
+
+    p = subparsers.add_parser("verify", help="verify an export bundle offline (no database)")
+    p.add_argument("dir", help="the bundle directory")
+    p.add_argument("--trusted-operator-key", metavar="FILE",
+                   help="a file holding the operator's C2SP verifier key string, obtained out of band")
+    p.add_argument("--against", metavar="FILE",
+                   help="a signed checkpoint kept earlier: prove this log extends it")
+    p.add_argument("--workers", type=int, default=None,
+                   help="processes verifying signatures (default: one per core; 0 = in-process)")
+    p.set_defaults(handler=cmd_verify)
+
+    p = subparsers.add_parser("checkpoint", help="sign a checkpoint of the log now and print it")
+    p.add_argument("--verifier-key", action="store_true",
+                   help="print the operator's C2SP verifier key string instead")
+    p.set_defaults(handler=lambda args: cmd_checkpoint(args, open_ledger))
+
+
+def cmd_export(args: argparse.Namespace, open_ledger: Callable[[], Any]) -> int:
+    from ledger.bundle.export import export_bundle  # the application, only for this command
+
+    ledger = open_ledger()
+    try:
+        summary = export_bundle(ledger, Path(args.dir))
+    finally:
+        ledger.close()
+    print(f"exported {summary.tree_size} entries, {summary.checkpoints} checkpoints and "
+          f"{summary.registry_entries} registry entries to {summary.directory}")
+    for key in summary.operator_keys:
+        print(f"operator key: {key}")
+    return EXIT_OK
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    try:
+        trusted = None if args.trusted_operator_key is None else _read(args.trusted_operator_key,
+                                                                        "--trusted-operator-key").decode("utf-8")
+        against = None if args.against is None else _read(args.against, "--against")
+        verified = verify_bundle(Path(args.dir), trusted_key=trusted, against=against, workers=args.workers)
+    except UnicodeDecodeError as exc:
+        print(f"FAILED: --trusted-operator-key: step (1) {STEPS[1]}: not UTF-8 text: {exc}")
+        return MalformedInput.exit_code
+    except VerifyError as exc:
+        print(f"FAILED: {exc}")
+        return exc.exit_code
+    for step, name in STEPS.items():
+        status = "skipped (no --against)" if step == 8 and verified.against is None else "ok"
+        print(f"({step}) {name}: {status}")
+    print(f"verified {verified.tree_size} entries of {verified.origin}: {verified.checkpoints} checkpoints, "
+          f"{verified.signatures} signatures, {verified.clients} client dossiers re-decided")
+    if verified.against is not None:
+        print(f"the log extends the auditor's checkpoint of {verified.against} entries")
+    for key in verified.operator_keys:
+        print(f"operator key: {key}")
+    print(f"trusted by: {verified.anchor}")
+    return EXIT_OK
+
+
+def cmd_checkpoint(args: argparse.Namespace, open_ledger: Callable[[], Any]) -> int:
+    ledger = open_ledger()
+    try:
+        if args.verifier_key:
+            print(ledger.transparency.verifier_key)
+        else:
+            sys.stdout.write(ledger.checkpoint().note.decode("utf-8"))
+    finally:
+        ledger.close()
+    return EXIT_OK
+
+
+def _read(name: str, option: str) -> bytes:
+    try:
+        return Path(name).read_bytes()
+    except OSError as exc:
+        raise MalformedInput(1, "file.unreadable", f"cannot read {name}: {exc}", where=option) from exc

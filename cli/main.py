@@ -1,0 +1,304 @@
+"""``trajectledger``: the command line. Errors are translated to exit codes here, once.
+
+Exit codes: 0 ok; 1 a submission was refused by a ledger rule; 2 bad input (malformed,
+badly signed, unknown party or key); 3 verification failed; 75 busy, try again;
+78 configuration (missing or foreign keys).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any, Callable
+
+from cli.log_commands import add_commands as add_log_commands
+from cli.report_commands import add_commands as add_projection_commands
+from ledger.application import Ledger
+from ledger.domain.envelope import private_key_pem
+from ledger.domain.errors import InvalidSubmission, LedgerBusy, LedgerError, Refusal
+from ledger.settings import Settings, SettingsError, create_keys, database_url, load_keys
+from projections.errors import DuplicateDefinition, InconsistentHistory, InvalidPlugin, LogGap
+
+EXIT_OK, EXIT_REFUSED, EXIT_INVALID, EXIT_VERIFY, EXIT_BUSY, EXIT_CONFIG = 0, 1, 2, 3, 75, 78
+DEMO_DIR = Path("trajectledger-demo")
+
+EXIT_CODES: list[tuple[type[Exception], int]] = [
+    (LedgerBusy, EXIT_BUSY),
+    (Refusal, EXIT_REFUSED),
+    (InvalidSubmission, EXIT_INVALID),
+    (SettingsError, EXIT_CONFIG),
+    (InvalidPlugin, EXIT_CONFIG),
+    (DuplicateDefinition, EXIT_CONFIG),
+    (LogGap, EXIT_VERIFY),
+    (InconsistentHistory, EXIT_VERIFY),
+    (LedgerError, EXIT_INVALID),
+]
+
+
+def open_ledger() -> Ledger:
+    return Ledger(Settings.from_environ())
+
+
+def cmd_init_keys(args: argparse.Namespace) -> int:
+    create_keys(Path(args.dir))
+    print(f"wrote {args.dir}/operator.pem and {args.dir}/pseudonym.key (keep both secret)")
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Build a demo ledger from the synthetic generator and print what it holds."""
+    from ledger.synthetic import generate
+
+    key_dir = Path(args.dir) / "keys"
+    if not (key_dir / "operator.pem").exists():
+        create_keys(key_dir)
+    operator_key, pseudonym_key = load_keys(key_dir)
+    settings = Settings(database_url(os.environ), operator_key, pseudonym_key)
+    ledger = Ledger(settings)
+    history = generate(seed=args.seed, clients=args.clients, operator_key=operator_key, pseudonymise=ledger.pseudonym)
+    verdicts: Counter[str] = Counter()
+    batch: list[dict[str, Any]] = []
+
+    def flush() -> None:
+        for result in ledger.submit_batch(batch):
+            if isinstance(result, InvalidSubmission):
+                verdicts[f"invalid ({result.rule})"] += 1
+            else:
+                verdicts[result.verdict if result.accepted else f"refused ({result.refusal['rule']})"] += 1  # type: ignore[index]
+        batch.clear()
+
+    for item in history.registry:
+        ledger.submit(item.envelope)
+    for item in history.submissions:
+        batch.append(item.envelope)
+        if len(batch) >= 200:
+            flush()
+    flush()
+    party_dir = key_dir / "parties"
+    party_dir.mkdir(exist_ok=True)
+    for party in history.parties.values():
+        if party.role != "operator":
+            (party_dir / f"{party.party_id}.pem").write_bytes(private_key_pem(party.private_key))
+    print(f"demo ledger: {settings.database_url}")
+    print(f"ledger keys: {key_dir}/operator.pem, {key_dir}/pseudonym.key")
+    print(f"party keys:  {party_dir}/<party>.pem (derived from seed {args.seed})")
+    print_status(ledger)
+    print("this run's submissions:")
+    for verdict, count in sorted(verdicts.items()):
+        print(f"  {verdict:<40} {count:>8}")
+    ledger.close()
+    return EXIT_OK
+
+
+def print_status(ledger: Ledger) -> None:
+    registry = ledger.registry().state
+    print(f"log entries: {ledger.log_size()}")
+    print("parties:")
+    for party_id, party in sorted(registry.parties.items()):
+        live = [k for k, v in party["keys"].items() if not v["revoked"]]
+        print(f"  {party_id:<24} {party['role']:<9} keys: {', '.join(live)}")
+    counts: Counter[tuple[str, str]] = Counter()
+    start = 0
+    while True:
+        chunk = ledger.entries(start, 5000)
+        if not chunk:
+            break
+        for _, entry in chunk:
+            counts[(entry["envelope"]["payload"]["type"], entry["verdict"])] += 1
+        start = chunk[-1][0] + 1
+    print("entries by type and verdict:")
+    for (kind, verdict), count in sorted(counts.items()):
+        print(f"  {kind:<24} {verdict:<9} {count:>8}")
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    ledger = open_ledger()
+    print_status(ledger)
+    ledger.close()
+    return EXIT_OK
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Check every dossier's stored events, log rows and snapshots; with --repair, repair
+    what an earlier version could damage (run it with the ledger's servers stopped)."""
+    from ledger.infra.storage.integrity import NotRepairable, check_store, repair_store
+
+    ledger = open_ledger()
+    try:
+        found = check_store(ledger)
+        print(f"checked {found.aggregates} aggregates: {found.events} events, {found.log_rows} log rows, "
+              f"{found.snapshots} snapshots")
+        for damage in found.damage:
+            print(f"  damaged {damage}")
+        if not found.damage:
+            print("every aggregate's versions are contiguous, indexed once by the log, and its snapshots match a replay")
+            return EXIT_OK
+        if not args.repair:
+            print(f"{len(found.damaged)} aggregates damaged; 'trajectledger check --repair' repairs them (servers stopped)")
+            return EXIT_VERIFY
+        try:
+            repairs = repair_store(ledger, found)
+        except NotRepairable as exc:
+            print(f"error: not repairable automatically, nothing changed: {exc}", file=sys.stderr)
+            return EXIT_VERIFY
+        for repair in repairs:
+            print(f"  repaired {repair.aggregate_id}: {repair.renumbered} events renumbered, "
+                  f"{repair.snapshots_dropped} snapshots dropped")
+        again = check_store(ledger)
+        for damage in again.damage:
+            print(f"  still damaged {damage}")
+        print("repaired: every aggregate is readable again" if not again.damage else "repair incomplete")
+        return EXIT_OK if not again.damage else EXIT_VERIFY
+    finally:
+        ledger.close()
+
+
+def cmd_submit_local(args: argparse.Namespace) -> int:
+    """Submit envelopes from a JSON file (one envelope or a list) straight to the ledger."""
+    data = json.loads(Path(args.file).read_text(encoding="utf-8"))
+    items = data if isinstance(data, list) else [data]
+    ledger = open_ledger()
+    worst = EXIT_OK
+    for result in ledger.submit_batch(items):
+        if isinstance(result, InvalidSubmission):
+            print(json.dumps({"error": result.as_dict()}))
+            worst = max(worst, EXIT_INVALID)
+        else:
+            print(json.dumps(result.as_dict()))
+            if not result.accepted:
+                worst = max(worst, EXIT_REFUSED)
+    ledger.close()
+    return worst
+
+
+def cmd_submit(args: argparse.Namespace) -> int:
+    """Sign payloads from a JSON file with a party's key and submit them over HTTP."""
+    import uuid
+
+    import httpx
+
+    from ledger.domain.envelope import load_private_key, sign
+    from sdk.client import ClientError, LedgerClient, ProblemError
+
+    data = json.loads(Path(args.file).read_text(encoding="utf-8"))
+    payloads = data if isinstance(data, list) else [data]
+    key = load_private_key(Path(args.key).read_bytes())
+    envelopes = [sign({"envelope_id": str(uuid.uuid4()), **p}, args.party, key) for p in payloads]
+    client = LedgerClient.connect(args.url, args.party, key)
+    worst = EXIT_OK
+    try:
+        for result in client.submit_batch(envelopes):
+            if isinstance(result, ProblemError):
+                print(json.dumps({"error": result.problem}))
+                worst = max(worst, EXIT_INVALID)
+            else:
+                print(json.dumps(result.as_dict()))
+                worst = max(worst, EXIT_OK if result.accepted else EXIT_REFUSED)
+    except (ClientError, httpx.HTTPError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    finally:
+        client.close()
+    return worst
+
+
+def cmd_receipt(args: argparse.Namespace) -> int:
+    ledger = open_ledger()
+    receipt = ledger.receipt(args.envelope_id)
+    ledger.close()
+    if receipt is None:
+        print(f"error: no envelope {args.envelope_id} in this ledger", file=sys.stderr)
+        return EXIT_INVALID
+    print(json.dumps(receipt.as_dict(), indent=2))
+    return EXIT_OK
+
+
+def cmd_pseudonym(args: argparse.Namespace) -> int:
+    """Read BSNs from standard input (never from the command line), print client_refs."""
+    ledger = open_ledger()
+    for line in sys.stdin:
+        if line.strip():
+            print(ledger.pseudonym(line.strip()))
+    ledger.close()
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="trajectledger", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("init-keys", help="create an operator key and a pseudonymisation key")
+    p.add_argument("dir")
+    p.set_defaults(handler=cmd_init_keys)
+
+    p = sub.add_parser("demo", help="build a demo ledger from synthetic history and show it")
+    p.add_argument("--clients", type=int, default=300)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--dir", default=str(DEMO_DIR), help="where the demo keeps its keys")
+    p.set_defaults(handler=cmd_demo)
+
+    p = sub.add_parser("status", help="log size, parties, entries by type")
+    p.set_defaults(handler=cmd_status)
+
+    p = sub.add_parser("check", help="check every dossier's stored events, log rows and snapshots")
+    p.add_argument("--repair", action="store_true",
+                   help="renumber events whose versions skip and drop bad snapshots (stop the servers first)")
+    p.set_defaults(handler=cmd_check)
+
+    p = sub.add_parser("submit-local", help="submit signed envelopes from a JSON file directly")
+    p.add_argument("file")
+    p.set_defaults(handler=cmd_submit_local)
+
+    p = sub.add_parser("submit", help="sign payloads from a JSON file and submit them to a served ledger")
+    p.add_argument("file", help="a payload object or a list of them (envelope_id added when missing)")
+    p.add_argument("--url", required=True, help="the server root, e.g. http://127.0.0.1:8000")
+    p.add_argument("--party", required=True, help="your party id")
+    p.add_argument("--key", required=True, help="your Ed25519 private key (PEM or 32-byte seed)")
+    p.set_defaults(handler=cmd_submit)
+
+    p = sub.add_parser("receipt", help="print the receipt of an envelope")
+    p.add_argument("envelope_id")
+    p.set_defaults(handler=cmd_receipt)
+
+    p = sub.add_parser("pseudonym", help="BSNs on standard input -> client_refs")
+    p.set_defaults(handler=cmd_pseudonym)
+
+    add_log_commands(sub, open_ledger)  # export, verify, checkpoint
+    add_projection_commands(sub, open_ledger)  # replay, flags
+    try:
+        from api.serve import add_commands as add_api_commands
+    except ImportError:  # the [api] extra is not installed
+        return parser
+    add_api_commands(sub, Settings.from_environ)  # serve
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    try:
+        return handler(args)
+    except LedgerError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exit_code(exc)
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except (OSError, ValueError) as exc:  # unreadable file, bad JSON, bad key file
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+
+
+def exit_code(exc: Exception) -> int:
+    for cls, code in EXIT_CODES:
+        if isinstance(exc, cls):
+            return code
+    return EXIT_INVALID
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,166 @@
+"""CLI subcommands of the projections: ``replay``, ``flags``, ``payments``, ``read-models``.
+
+``add_commands(subparsers, open_ledger)`` adds them to the ledger's argparse CLI. Each
+sets ``handler`` (``args -> int``) as its default; handlers print reports to stdout.
+``open_ledger()`` returns a ready ``Ledger``; the handler closes it. Errors are typed
+(``projections.errors``, all ``LedgerError``s) and left to the CLI's one translation table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from ledger.domain.entry import now_utc, recording_date
+from projections.definitions.registry import DefinitionRegistry, installed
+from projections.evaluation import GROUPS
+from projections.flags import FLAGS
+from projections.history import known_at_day, parse_known_at
+from projections.payments import payments
+from projections.read_models import ReadModels
+from projections.render import FORMATS, render
+from projections.replay import evaluate_ledger, flag_listing, load_dossiers, replay_ledger
+from projections.reports import (
+    differences_table,
+    flags_document,
+    flags_table,
+    payments_document,
+    payments_table,
+    rates_table,
+    replay_document,
+)
+
+OpenLedger = Callable[[], Any]  # () -> ledger.application.Ledger
+
+def _date_argument(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, not {text!r}") from exc
+
+
+def _known_at_argument(text: str) -> str:
+    try:
+        return parse_known_at(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(
+            f"expected YYYY-MM-DD or an ISO 8601 instant with a zone, not {text!r}"
+        ) from exc
+
+
+def _add_time_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--as-known-at", type=_known_at_argument, metavar="DATE",
+                        help="ignore entries recorded after this date (end of day, Europe/Amsterdam) or instant")
+    parser.add_argument("--peildatum", type=_date_argument, metavar="DATE",
+                        help="measure at this date (default: the as-known-at date, else today)")
+    parser.add_argument("--format", choices=FORMATS, default="table")
+
+
+def add_commands(subparsers: Any, open_ledger: OpenLedger) -> None:
+    def bind(run: Callable[[argparse.Namespace, Any], int]) -> Callable[[argparse.Namespace], int]:
+        return lambda args: _handle(run, args, open_ledger)
+
+    p = subparsers.add_parser("replay", help="outflow rates side by side under several definitions")
+    p.add_argument("--definition", dest="definitions", action="extend", nargs="+", metavar="NAME",
+                   help="definitions to compare (default: every installed one)")
+    p.add_argument("--by", choices=GROUPS, default="provider")
+    p.add_argument("--only", choices=("rates", "differences"), help="print one of the two sections")
+    _add_time_options(p)
+    p.set_defaults(handler=bind(_replay))
+
+    p = subparsers.add_parser("flags", help="attribution flags on placement claims")
+    p.add_argument("--flag", dest="flags", action="extend", nargs="+", choices=FLAGS, metavar="FLAG",
+                   help="only these flags: " + ", ".join(FLAGS))
+    _add_time_options(p)
+    p.set_defaults(handler=bind(_flags))
+
+    p = subparsers.add_parser("payments", help="what each provider is owed per contract, and under other definitions")
+    p.add_argument("--definition", dest="definitions", action="extend", nargs="+", metavar="NAME",
+                   help="definitions to compare with (default: every installed one)")
+    _add_time_options(p)
+    p.set_defaults(handler=bind(_payments))
+
+    p = subparsers.add_parser("read-models", help="bring the projection tables up to date")
+    p.add_argument("--rebuild", action="store_true", help="empty them and apply every entry again")
+    p.set_defaults(handler=bind(_read_models))
+
+
+def _handle(run: Callable[[argparse.Namespace, Any], int], args: argparse.Namespace, open_ledger: OpenLedger) -> int:
+    ledger = open_ledger()
+    try:
+        return run(args, ledger)
+    finally:
+        ledger.close()
+
+
+def _given_peildatum(args: argparse.Namespace) -> date | None:
+    """--peildatum, else the day of --as-known-at, else None."""
+    if args.peildatum is not None:
+        return args.peildatum  # type: ignore[no-any-return]
+    if args.as_known_at is not None:
+        return known_at_day(args.as_known_at)
+    return None
+
+
+def _peildatum(args: argparse.Namespace) -> date:
+    """As ``_given_peildatum``, else today in the Netherlands (read here, at the edge)."""
+    return _given_peildatum(args) or recording_date(now_utc())
+
+
+def _known(args: argparse.Namespace) -> str:
+    return args.as_known_at or "everything recorded"
+
+
+def _definitions(registry: DefinitionRegistry, args: argparse.Namespace) -> list[Any]:
+    return registry.resolve(args.definitions or registry.names())
+
+
+def _replay(args: argparse.Namespace, ledger: Any) -> int:
+    registry = installed()
+    definitions = _definitions(registry, args)
+    result = replay_ledger(ledger, ledger.engine, definitions, _peildatum(args), args.as_known_at, registry)
+    tables = []
+    if args.only in (None, "rates"):
+        tables.append(rates_table(result, args.by, compact=args.format == "table"))
+    if args.only in (None, "differences"):
+        tables.append(differences_table(result))
+    document = replay_document(result, args.by)
+    if args.only == "rates":
+        document.pop("differences")
+    elif args.only == "differences":
+        document.pop("rates")
+    sys.stdout.write(render(args.format, tables, document))
+    return 0
+
+
+def _flags(args: argparse.Namespace, ledger: Any) -> int:
+    peildatum = _given_peildatum(args)  # none: every fact known counts
+    listing = flag_listing(load_dossiers(ledger, ledger.engine, args.as_known_at), peildatum, args.flags or ())
+    shown = peildatum.isoformat() if peildatum else None
+    title = f"Flagged claims ({len(listing)}) - peildatum {shown or 'none'}, as known at {_known(args)}"
+    document = flags_document(listing, shown, args.as_known_at)
+    sys.stdout.write(render(args.format, [flags_table(listing, title)], document))
+    return 0
+
+
+def _payments(args: argparse.Namespace, ledger: Any) -> int:
+    registry = installed()
+    definitions = _definitions(registry, args)
+    peildatum = _peildatum(args)
+    results = evaluate_ledger(ledger, ledger.engine, definitions, peildatum, args.as_known_at, registry)
+    names = [d.name for d in definitions]
+    rows = payments(results, names)
+    title = f"Owed per contract (cents) - peildatum {peildatum}, as known at {_known(args)}"
+    sys.stdout.write(render(args.format, [payments_table(rows, names, title)],
+                            payments_document(rows, peildatum.isoformat(), args.as_known_at)))
+    return 0
+
+
+def _read_models(args: argparse.Namespace, ledger: Any) -> int:
+    models = ReadModels(ledger.engine)
+    applied = models.rebuild(ledger) if args.rebuild else models.catch_up(ledger)
+    print(f"applied {applied} entries; read models are at log index {models.last_applied()}")
+    return 0

@@ -1,0 +1,204 @@
+"""The payload types a submitter may sign, and the shape of each.
+
+A payload is ``{"envelope_id", "type", "occurred_on", ...fields}``. Registry payloads
+(parties and keys) are signed by the operator; dossier payloads carry a ``client_ref``.
+``validate_payload`` checks shape only (types, formats, ranges, no unknown fields);
+the rules between facts live in ``ledger.domain.dossier`` and ``ledger.domain.registry``.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import date
+from typing import Any, Callable
+
+from ledger.domain.errors import MalformedSubmission
+from ledger.domain.identity import validate_client_ref, validate_kvk
+
+ROLES = ("operator", "funder", "provider", "auditor")
+CONTRACTS = ("no-cure-no-pay", "no-cure-less-pay")
+BENEFITS = ("WWB", "WW", "Wajong", "WIA")
+END_REASONS = (
+    "placed", "completed", "voluntarily-stopped", "dropped-out",
+    "sanctioned", "medical", "moved", "deceased",
+)
+INSTRUMENTS = range(1, 35)  # Table 1 of 'Fit or unfit' (Sol et al., 2011)
+MEDIATION_INSTRUMENTS = frozenset({27, 28, 29, 30})  # vacancy acquisition, matching, mediation
+RUNGS = range(1, 7)  # participatieladder
+
+_TOKEN = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
+
+Check = Callable[[Any, str], Any]
+
+
+def _fail(field: str, rule: str, detail: str) -> MalformedSubmission:
+    return MalformedSubmission(detail, rule=rule, field=field)
+
+
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+def uuid_text(value: Any, field: str) -> str:
+    if isinstance(value, str) and _UUID.fullmatch(value):  # the canonical form: the common case, fast
+        return value
+    try:
+        if not isinstance(value, str):
+            raise ValueError
+        return str(uuid.UUID(value))
+    except ValueError as exc:
+        raise _fail(field, "uuid.format", "expected a UUID string") from exc
+
+
+def iso_date(value: Any, field: str) -> str:
+    if not isinstance(value, str) or len(value) != 10:
+        raise _fail(field, "date.format", "expected a date as YYYY-MM-DD")
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError as exc:
+        raise _fail(field, "date.format", "expected a valid date as YYYY-MM-DD") from exc
+
+
+def optional_date(value: Any, field: str) -> str | None:
+    return None if value is None else iso_date(value, field)
+
+
+def token(value: Any, field: str) -> str:
+    if not isinstance(value, str) or not _TOKEN.fullmatch(value):
+        raise _fail(field, "token.format", "lowercase letters, digits and '-', 2 to 64 characters")
+    return value
+
+
+def version_label(value: Any, field: str) -> str:
+    if not isinstance(value, str) or not _VERSION.fullmatch(value):
+        raise _fail(field, "version.format", "a version label of at most 32 characters")
+    return value
+
+
+def sha256_hex(value: Any, field: str) -> str:
+    if not isinstance(value, str) or not _SHA256.fullmatch(value):
+        raise _fail(field, "sha256.format", "64 lowercase hex characters")
+    return value
+
+
+def boolean(value: Any, field: str) -> bool:
+    if not isinstance(value, bool):
+        raise _fail(field, "field.type", "expected true or false")
+    return value
+
+
+def integer(low: int, high: int) -> Check:
+    def check(value: Any, field: str) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise _fail(field, "field.type", "expected an integer")
+        if not low <= value <= high:
+            raise _fail(field, "field.range", f"must be between {low} and {high}")
+        return value
+
+    return check
+
+
+def one_of(*choices: str) -> Check:
+    def check(value: Any, field: str) -> str:
+        if value not in choices:
+            raise _fail(field, "field.choice", "must be one of: " + ", ".join(choices))
+        return str(value)
+
+    return check
+
+
+def public_key(value: Any, field: str) -> str:
+    from ledger.domain.envelope import b64decode
+
+    b64decode(value, field, length=32)
+    return str(value)
+
+
+def token_list(value: Any, field: str) -> list[str]:
+    if not isinstance(value, list) or len(value) > 100:
+        raise _fail(field, "field.type", "expected a list of at most 100 party ids")
+    return [token(item, f"{field}[{i}]") for i, item in enumerate(value)]
+
+
+def key_id(value: Any, field: str) -> str:
+    if not isinstance(value, str) or not re.fullmatch(r"ed25519:[0-9a-f]{16}", value):
+        raise _fail(field, "key-id.format", "expected 'ed25519:' and 16 hex digits")
+    return value
+
+
+REGISTRY_TYPES: dict[str, dict[str, Check]] = {
+    "PartyRegistered": {"party_id": token, "role": one_of(*ROLES), "public_key": public_key},
+    "KeyAdded": {"party_id": token, "public_key": public_key},
+    "KeyRevoked": {"party_id": token, "key_id": key_id},
+    "AuditMandateGranted": {"party_id": token, "funder": token},
+}
+
+DOSSIER_TYPES: dict[str, dict[str, Check]] = {
+    "TrajectoryCommissioned": {
+        "trajectory_id": uuid_text, "provider": token, "start": iso_date, "planned_end": iso_date,
+        "definition": token, "contract": one_of(*CONTRACTS),
+        "fee_cents": integer(0, 10**9), "base_fee_cents": integer(0, 10**9),
+    },
+    "TrajectoryExtended": {"trajectory_id": uuid_text, "planned_end": iso_date},
+    "IntakeCompleted": {"trajectory_id": uuid_text, "rung": integer(1, 6), "rubric_version": version_label},
+    "LadderRungAssessed": {
+        "trajectory_id": uuid_text, "rung": integer(1, 6), "rubric_version": version_label,
+        "assessor": token,
+    },
+    "ActivityRecorded": {"trajectory_id": uuid_text, "instrument": integer(1, 34)},
+    "PlacementClaimed": {
+        "trajectory_id": uuid_text, "claim_id": uuid_text, "employer_kvk": validate_kvk,
+        "application_date": iso_date, "job_start": iso_date, "contract_end": optional_date,
+        "hours_per_week": integer(1, 60), "secondment_via_provider": boolean,
+        "evidence_sha256": sha256_hex,
+    },
+    "PlacementWithdrawn": {"claim_id": uuid_text},
+    "PlacementConfirmed": {"claim_id": uuid_text},
+    "PlacementRejected": {"claim_id": uuid_text, "reason": token},
+    "PlacementContested": {"claim_id": uuid_text, "reason": token},
+    "EmploymentEnded": {"claim_id": uuid_text, "end": iso_date},
+    "BenefitStarted": {"benefit_id": uuid_text, "benefit": one_of(*BENEFITS), "start": iso_date},
+    "BenefitEnded": {"benefit_id": uuid_text, "end": iso_date},
+    "AftercareContact": {"trajectory_id": uuid_text},
+    "TrajectoryEnded": {"trajectory_id": uuid_text, "reason": one_of(*END_REASONS), "end": iso_date},
+}
+
+COMMON: dict[str, Check] = {"envelope_id": uuid_text, "type": token, "occurred_on": iso_date}
+
+
+# every type's full field table, built once: the common fields, client_ref for dossier types
+FIELDS: dict[str, dict[str, Check]] = {
+    **{kind: {**COMMON, **checks} for kind, checks in REGISTRY_TYPES.items()},
+    **{kind: {**COMMON, "client_ref": validate_client_ref, **checks} for kind, checks in DOSSIER_TYPES.items()},
+}
+_LABELS = {name: f"payload.{name}" for checks in FIELDS.values() for name in checks}
+
+
+def is_registry_type(payload_type: object) -> bool:
+    return type(payload_type) is str and payload_type in REGISTRY_TYPES
+
+
+def validate_payload(payload: Any) -> dict[str, Any]:
+    """Return the payload unchanged if its shape is right; raise naming the first bad field."""
+    if not isinstance(payload, dict):
+        raise _fail("payload", "field.type", "the payload is a JSON object")
+    kind = payload.get("type")
+    if not isinstance(kind, str):
+        raise _fail("payload.type", "field.required", "required")
+    fields = FIELDS.get(kind)
+    if fields is None:
+        raise _fail("payload.type", "type.unknown", f"unknown payload type {kind!r}")
+    for name, check in fields.items():
+        if name not in payload:
+            raise _fail(_LABELS[name], "field.required", "required")
+        if name != "type":
+            value = payload[name]
+            normalised = check(value, _LABELS[name])
+            if normalised != value:
+                raise _fail(_LABELS[name], "field.canonical", f"write it as {normalised!r}")
+    if len(payload) != len(fields):  # every field is present: anything more is unknown
+        extra = sorted(set(payload) - set(fields))
+        raise _fail(f"payload.{extra[0]}", "field.unknown", f"not a field of {kind}")
+    return payload

@@ -1,6 +1,0 @@
-"""The client dossier: one per client_ref, the consistency boundary of the ledger."""
-
-from ledger.dossier.rules import Context, decide
-from ledger.dossier.state import DossierState, evolve
-
-__all__ = ["Context", "DossierState", "decide", "evolve"]

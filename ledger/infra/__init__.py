@@ -1,0 +1,1 @@
+"""What the application runs on: storage, the transparency log service, worker processes, locks, quotas."""

@@ -1,0 +1,249 @@
+"""The hot statements as plain SQL on the pooled DB-API connection.
+
+A submission writes its events and its log rows, and a command reads an aggregate's
+events. Through SQLAlchemy each statement paid for compilation-cache lookups, result
+objects and an ORM session, which together cost more than the database did (~60% of a
+submission on SQLite). These statements go straight to the driver's cursor instead.
+
+SQLAlchemy still owns everything else: the engine and its pool (connections come from
+``engine.raw_connection()``, so the pool's connect hooks - SQLite's pragmas - apply),
+the tables (eventsourcing-sqlalchemy's and ours, created by Alembic) and every other
+query. Values are bound as SQLAlchemy binds them for these tables: UUIDs as 16 bytes on
+SQLite, as native ``uuid`` on PostgreSQL (tests read rows written here back through
+SQLAlchemy and eventsourcing's own recorder).
+
+Writing follows eventsourcing-sqlalchemy's recorder: on PostgreSQL the events table is
+locked (commit order = id order) and its channel notified; in-process the datastore's
+lock is held. The write lock is taken first (SQLite: BEGIN IMMEDIATE), so the entries'
+log indexes are known before any row is inserted. Driver errors become eventsourcing's errors of the same
+name (as its recorder raises them); the ledger answers ``IntegrityError`` and
+``OperationalError`` by deciding again.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Callable, Sequence, TypeVar
+
+from eventsourcing import persistence
+from eventsourcing.persistence import StoredEvent
+from sqlalchemy import Engine
+
+from ledger.infra.storage.log_append import LogAppend, log_rows
+
+
+@dataclass(frozen=True)
+class Statements:
+    """The SQL text of the hot statements for one engine and events table."""
+
+    dialect: str
+    mark: str  # the driver's parameter placeholder
+    insert_event: str  # PostgreSQL: ... RETURNING id
+    insert_log: str
+    head: str  # the registry's version, the log's last index and last recorded_at ({registry}: a literal id)
+    select_events: str  # {where}, {order} and {limit} filled in per call
+    lock: str  # takes the write lock at the start of a transaction
+    notify: str | None
+    uuid_in: Callable[[uuid.UUID], Any]
+    uuid_out: Callable[[Any], uuid.UUID]
+
+
+def statements_for(engine: Engine, events_table: str, channel: str) -> Statements | None:
+    """The statements for SQLite and PostgreSQL; None for other databases (the ledger
+    refuses them at start)."""
+    dialect = engine.dialect.name
+    if dialect == "sqlite":
+        p, lock, notify = "?", "BEGIN IMMEDIATE", None
+        uuid_in: Callable[[uuid.UUID], Any] = _uuid_bytes
+        uuid_out: Callable[[Any], uuid.UUID] = _uuid_from_bytes
+    elif dialect == "postgresql":
+        p, lock, notify = "%s", f"LOCK TABLE {events_table} IN EXCLUSIVE MODE", f"NOTIFY {channel}"
+        uuid_in, uuid_out = _same, _same
+    else:
+        return None
+    return Statements(
+        dialect=dialect,
+        mark=p,
+        insert_event=f"INSERT INTO {events_table} (originator_id, originator_version, topic, state) "
+                     f"VALUES ({p}, {p}, {p}, {p})" + (" RETURNING id" if dialect == "postgresql" else ""),
+        insert_log="INSERT INTO log_entries (log_index, originator_id, originator_version, envelope_id, leaf_hash, "
+                   f"recorded_at) VALUES ({p}, {p}, {p}, {p}, {p}, {p})",
+        head=f"SELECT (SELECT max(originator_version) FROM {events_table} WHERE originator_id = {{registry}}), "
+             "(SELECT log_index FROM log_entries ORDER BY log_index DESC LIMIT 1), "
+             "(SELECT recorded_at FROM log_entries ORDER BY log_index DESC LIMIT 1)",
+        select_events=f"SELECT originator_id, originator_version, topic, state FROM {{table}} "
+                      f"WHERE originator_id = {p}{{where}} ORDER BY originator_version{{order}}{{limit}}",
+        lock=lock,
+        notify=notify,
+        uuid_in=uuid_in,
+        uuid_out=uuid_out,
+    )
+
+
+def _uuid_bytes(value: uuid.UUID) -> bytes:
+    return value.bytes
+
+
+def _uuid_from_bytes(value: Any) -> uuid.UUID:
+    return uuid.UUID(bytes=bytes(value))
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def write_events(
+    engine: Engine, lock: Any, sql: Statements, stored_events: Sequence[StoredEvent], appends: list[LogAppend] | None,
+    indexed: Callable[[], None] | None = None, before_commit: Callable[[], None] | None = None,
+) -> list[int]:
+    """Insert the events and (if any) their log rows in one transaction; their ids.
+    ``indexed`` runs as soon as the entries have their log indexes (before the inserts),
+    ``before_commit`` last inside the transaction: whatever either raises rolls it back."""
+    if lock is not None:
+        lock.acquire()
+    try:
+        connection = engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            try:
+                head = _begin(cursor, sql, appends[0].registry_id if appends else None)
+                rows = log_rows(head, appends, sql.uuid_in) if appends and head else []
+                if indexed is not None:
+                    indexed()
+                ids = _insert_events(cursor, sql, stored_events)
+                if rows:
+                    insert_log_rows(cursor, sql, rows)
+                if before_commit is not None:
+                    before_commit()
+                connection.commit()
+            except BaseException:
+                try:
+                    connection.rollback()
+                except engine.dialect.dbapi.Error:  # type: ignore[union-attr]  # the connection is gone: so is the transaction
+                    connection.invalidate()
+                raise
+            finally:
+                cursor.close()
+        finally:
+            connection.close()
+    except engine.dialect.dbapi.Error as exc:  # type: ignore[union-attr]
+        raise _translated(engine, exc) from exc
+    finally:
+        if lock is not None:
+            lock.release()
+    return ids
+
+
+def _begin(cursor: Any, sql: Statements, registry_id: uuid.UUID | None) -> tuple[Any, Any, Any] | None:
+    """Take the write lock and read the log's head (when there are entries to append).
+    PostgreSQL: lock, notify and read in one round trip (a simple query of three
+    statements; the id is a UUID, written as its literal). SQLite: BEGIN IMMEDIATE, then
+    the read."""
+    head = None if registry_id is None else sql.head.format(registry=f"'{uuid.UUID(str(registry_id))}'")
+    if sql.dialect == "postgresql":
+        cursor.execute("; ".join(s for s in (sql.lock, sql.notify, head) if s))
+        if head is None:
+            return None
+        cursor.nextset()  # past LOCK's result
+        cursor.nextset()  # past NOTIFY's
+        return tuple(cursor.fetchone())
+    cursor.execute(sql.lock)
+    if head is None:
+        return None
+    cursor.execute(sql.head.format(registry=sql.mark), (sql.uuid_in(registry_id),))  # type: ignore[arg-type]
+    return tuple(cursor.fetchone())
+
+
+def _translated(engine: Engine, exc: Exception) -> Exception:
+    """The eventsourcing error of the same DB-API class (as its SQLAlchemy recorder raises)."""
+    dbapi = engine.dialect.dbapi
+    for name in ("IntegrityError", "OperationalError", "DataError", "ProgrammingError", "InternalError",
+                 "NotSupportedError", "InterfaceError", "DatabaseError"):
+        if isinstance(exc, getattr(dbapi, name)):
+            return getattr(persistence, name)(exc)  # type: ignore[no-any-return]
+    return persistence.PersistenceError(exc)
+
+
+def _insert_events(cursor: Any, sql: Statements, stored_events: Sequence[StoredEvent]) -> list[int]:
+    rows = [(sql.uuid_in(e.originator_id), e.originator_version, e.topic, e.state)  # type: ignore[arg-type]
+            for e in stored_events]
+    if sql.dialect == "postgresql":
+        # multi-row INSERTs; RETURNING gives no order, so each id is matched by (originator_id, version)
+        ids: dict[tuple[Any, int], int] = {}
+        for part in _parts(rows):
+            cursor.execute(_many(sql.insert_event + ", originator_id, originator_version", len(part)),
+                           [value for row in part for value in row])
+            ids.update(((originator_id, version), id_) for id_, originator_id, version in cursor.fetchall())
+        return [ids[(row[0], row[1])] for row in rows]
+    # SQLite: this transaction holds the only write lock, so the rows get consecutive ids
+    # ending at the connection's last inserted rowid
+    cursor.executemany(sql.insert_event, rows)
+    cursor.execute("SELECT last_insert_rowid()")
+    last = cursor.fetchone()[0]
+    return list(range(last - len(rows) + 1, last + 1))
+
+
+def insert_log_rows(cursor: Any, sql: Statements, rows: list[tuple[Any, ...]]) -> None:
+    if sql.dialect == "postgresql":
+        for part in _parts(rows):
+            cursor.execute(_many(sql.insert_log, len(part)), [value for row in part for value in row])
+    else:
+        cursor.executemany(sql.insert_log, rows)
+
+
+PART = 250  # rows per multi-row statement (PostgreSQL allows 65,535 parameters in one)
+T = TypeVar("T")
+
+
+def _parts(rows: list[T]) -> list[list[T]]:
+    return [rows[i:i + PART] for i in range(0, len(rows), PART)]
+
+
+@lru_cache(maxsize=2 * PART)
+def _many(statement: str, count: int) -> str:
+    """``statement`` (INSERT ... VALUES (...) [RETURNING ...]) with ``count`` rows of values."""
+    start, end = statement.index("VALUES (") + len("VALUES "), statement.index(")", statement.index("VALUES (")) + 1
+    return statement[:start] + ", ".join([statement[start:end]] * count) + statement[end:]
+
+
+def select_events(
+    engine: Engine, sql: Statements, table: str, originator_id: uuid.UUID,
+    gt: int | None, lte: int | None, desc: bool, limit: int | None,
+) -> list[StoredEvent]:
+    """An aggregate's stored events (or snapshots), as eventsourcing's recorder selects them."""
+    params = [sql.uuid_in(originator_id)] + [v for v in (gt, lte) if v is not None]
+    query = _select_query(sql, table, gt is not None, lte is not None, desc, limit)
+    connection = engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        cursor.execute(query, params)
+        rows = cursor.fetchall()
+        cursor.close()
+    finally:
+        connection.close()
+    return [StoredEvent(sql.uuid_out(r[0]), r[1], r[2], bytes(r[3])) for r in rows]
+
+
+def existing_originators(engine: Engine, sql: Statements, table: str, originator_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of these aggregates have stored events (one query per ``PART``)."""
+    found: set[uuid.UUID] = set()
+    connection = engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        for part in _parts(originator_ids):
+            cursor.execute(f"SELECT DISTINCT originator_id FROM {table} WHERE originator_id IN ({', '.join([sql.mark] * len(part))})",
+                           [sql.uuid_in(i) for i in part])
+            found.update(sql.uuid_out(row[0]) for row in cursor.fetchall())
+        cursor.close()
+    finally:
+        connection.close()
+    return found
+
+
+@lru_cache(maxsize=64)
+def _select_query(sql: Statements, table: str, gt: bool, lte: bool, desc: bool, limit: int | None) -> str:
+    where = (f" AND originator_version > {sql.mark}" if gt else "") + (f" AND originator_version <= {sql.mark}" if lte else "")
+    return sql.select_events.format(table=table, where=where, order=" DESC" if desc else "",
+                                    limit="" if limit is None else f" LIMIT {int(limit)}")

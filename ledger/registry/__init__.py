@@ -1,5 +1,0 @@
-"""Parties (operator, funders, providers, auditors) and their Ed25519 keys."""
-
-from ledger.registry.state import RegistryState, decide_registry, evolve_registry
-
-__all__ = ["RegistryState", "decide_registry", "evolve_registry"]
