@@ -31,6 +31,7 @@ from ledger.domain.payloads import is_registry_type
 from ledger.domain.registry.state import OPERATOR
 from ledger.infra.storage.log_append import LogAppend
 from ledger.infra.storage.tables import log_entries
+from ledger.receipt_signing import sign_receipts
 
 PAGE = 1000
 
@@ -134,7 +135,7 @@ def _lines(ledger: Ledger, size: int) -> Iterator[tuple[dict[str, Any], bytes, b
                 break
             append = LogAppend(row.originator_id, row.originator_version, body, REGISTRY_ID, 0)
             append.log_index, append.leaf_hash = index, bytes(row.leaf_hash)
-            receipt = ledger._signed_receipt(append)
+            receipt = sign_receipts([append], ledger.settings.operator_key, ledger.operator_key_id)[0]
             yield body, leaf_bytes(body, index), canonical_bytes(receipt.as_dict())
             position += 1
         if position < end:

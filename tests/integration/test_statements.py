@@ -5,6 +5,7 @@ driver errors arrive as eventsourcing's errors and leave nothing half-written.""
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import pytest
 from eventsourcing.persistence import IntegrityError, PersistenceError, StoredEvent
@@ -14,12 +15,14 @@ from sqlalchemy import select, text
 from ledger.aggregates import REGISTRY_ID
 from ledger.application import Ledger
 from ledger.infra.storage.log_append import LogAppend
+from ledger.infra.storage.recorder import LedgerRecorder
 from ledger.infra.storage.tables import log_entries
+from ledger.infra.storage.write_plan import WritePlan
 from ledger.settings import SettingsError
 from tests.support import commission, make_world, new_settings
 
 
-def _entry(envelope_id: str) -> dict:
+def _entry(envelope_id: str) -> dict[str, Any]:
     return {"envelope": {"payload": {"envelope_id": envelope_id}}, "verdict": "accepted", "refusal": None,
             "recorded_at": "2099-01-01T00:00:00.000000Z"}
 
@@ -27,6 +30,7 @@ def _entry(envelope_id: str) -> dict:
 def test_events_written_plainly_read_back_through_sqlalchemy_and_plainly(database_url: str) -> None:
     ledger = Ledger(new_settings(database_url))
     recorder = ledger.recorder
+    assert isinstance(recorder, LedgerRecorder)
     originator = uuid.uuid4()
     events = [StoredEvent(originator, v, "some.topic", bytes([v]) * (10 + v)) for v in range(1, 4)]
     ids = recorder.insert_events(events)
@@ -58,10 +62,11 @@ def test_a_conflicting_insert_raises_integrity_error_and_writes_nothing(database
     originator = uuid.uuid4()
     first = StoredEvent(originator, 1, "some.topic", b"{}")
     ledger.recorder.insert_events([first])
-    new = StoredEvent(uuid.uuid4(), 1, "some.topic", b"{}")
-    appends = [LogAppend(new.originator_id, 1, _entry(str(uuid.uuid4())), REGISTRY_ID, ledger.registry().version)]
+    new_id = uuid.uuid4()
+    new = StoredEvent(new_id, 1, "some.topic", b"{}")
+    appends = [LogAppend(new_id, 1, _entry(str(uuid.uuid4())), REGISTRY_ID, ledger.registry().version)]
     with pytest.raises(IntegrityError):  # the second event clashes with the first on (id, version)
-        ledger.recorder.insert_events([new, first], log_appends=appends)
+        ledger.recorder.insert_events([new, first], plan=WritePlan(appends))
     assert ledger.recorder.select_events(new.originator_id) == []  # rolled back: not half-written
     assert ledger.log_size() == size
     ledger.close()
@@ -74,11 +79,13 @@ def test_the_ledger_refuses_a_database_it_does_not_run_on() -> None:
 
 def test_existing_names_the_aggregates_with_stored_events_among_many(database_url: str) -> None:
     ledger = Ledger(new_settings(database_url))
+    recorder = ledger.recorder
+    assert isinstance(recorder, LedgerRecorder)
     stored = [uuid.uuid4() for _ in range(3)]
-    ledger.recorder.insert_events([StoredEvent(i, 1, "some.topic", b"{}") for i in stored])
+    recorder.insert_events([StoredEvent(i, 1, "some.topic", b"{}") for i in stored])
     asked = [uuid.uuid4() for _ in range(600)] + stored  # more than one query's worth
-    assert ledger.recorder.existing(asked) == set(stored)
-    assert ledger.recorder.existing([]) == set()
+    assert recorder.existing(asked) == set(stored)
+    assert recorder.existing([]) == set()
     ledger.close()
 
 
@@ -86,10 +93,11 @@ def test_other_driver_errors_arrive_as_eventsourcing_errors_and_write_nothing(da
     ledger = Ledger(new_settings(database_url))
     with ledger.engine.begin() as connection:
         connection.execute(text("DROP TABLE log_entries"))
-    new = StoredEvent(uuid.uuid4(), 1, "some.topic", b"{}")
-    appends = [LogAppend(new.originator_id, 1, _entry(str(uuid.uuid4())), REGISTRY_ID, ledger.registry().version)]
+    new_id = uuid.uuid4()
+    new = StoredEvent(new_id, 1, "some.topic", b"{}")
+    appends = [LogAppend(new_id, 1, _entry(str(uuid.uuid4())), REGISTRY_ID, ledger.registry().version)]
     with pytest.raises(PersistenceError) as raised:  # PostgreSQL: ProgrammingError; SQLite: OperationalError
-        ledger.recorder.insert_events([new], log_appends=appends)
+        ledger.recorder.insert_events([new], plan=WritePlan(appends))
     assert type(raised.value).__name__ == ("OperationalError" if database_url.startswith("sqlite") else "ProgrammingError")
     assert ledger.recorder.select_events(new.originator_id) == []
     ledger.close()

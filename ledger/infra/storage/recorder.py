@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from ledger.infra.storage import statements
 from ledger.infra.storage.mapper import LedgerMapper
 from ledger.infra.storage.statements import Statements
+from ledger.infra.storage.write_plan import WritePlan
 
 
 class CoreSelect(SQLAlchemyAggregateRecorder):
@@ -67,13 +68,14 @@ class LedgerRecorder(CoreSelect, SQLAlchemyApplicationRecorder):
         return statements.existing_originators(self.engine, self.sql, self.events_record_cls.__table__.fullname, originator_ids)
 
     def insert_events(
-        self, stored_events: Sequence[StoredEvent], *, session: Session | None = None, **kwargs: Any
+        self, stored_events: Sequence[StoredEvent], *, session: Session | None = None, plan: WritePlan | None = None,
+        **kwargs: Any,
     ) -> Sequence[int] | None:
+        """Insert the events and the plan's log rows in one transaction (``write_plan``)."""
         if session is not None or transactions.get(None) is not None:
             raise NotImplementedError("the ledger writes in its own transactions, not a caller's session")
         lock = self.datastore.access_lock or self.datastore.write_lock
-        return statements.write_events(self.engine, lock, self.sql, stored_events, kwargs.get("log_appends"),
-                                       kwargs.get("indexed"), kwargs.get("before_commit"))
+        return statements.write_events(self.engine, lock, self.sql, stored_events, plan)
 
 
 class SnapshotRecorder(CoreSelect):

@@ -31,7 +31,8 @@ from eventsourcing import persistence
 from eventsourcing.persistence import StoredEvent
 from sqlalchemy import Engine
 
-from ledger.infra.storage.log_append import LogAppend, log_rows
+from ledger.infra.storage.log_append import log_rows
+from ledger.infra.storage.write_plan import WritePlan
 
 
 @dataclass(frozen=True)
@@ -94,13 +95,12 @@ def _same(value: Any) -> Any:
     return value
 
 
-def write_events(
-    engine: Engine, lock: Any, sql: Statements, stored_events: Sequence[StoredEvent], appends: list[LogAppend] | None,
-    indexed: Callable[[], None] | None = None, before_commit: Callable[[], None] | None = None,
-) -> list[int]:
-    """Insert the events and (if any) their log rows in one transaction; their ids.
-    ``indexed`` runs as soon as the entries have their log indexes (before the inserts),
-    ``before_commit`` last inside the transaction: whatever either raises rolls it back."""
+def write_events(engine: Engine, lock: Any, sql: Statements, stored_events: Sequence[StoredEvent],
+                 plan: WritePlan | None = None) -> list[int]:
+    """Insert the events and the plan's log rows in one transaction; the events' ids.
+    The plan's guard hears when the entries have their log indexes (before the inserts)
+    and is asked last, inside the transaction: whatever it raises rolls it back."""
+    appends = plan.appends if plan is not None else []
     if lock is not None:
         lock.acquire()
     try:
@@ -110,13 +110,13 @@ def write_events(
             try:
                 head = _begin(cursor, sql, appends[0].registry_id if appends else None)
                 rows = log_rows(head, appends, sql.uuid_in) if appends and head else []
-                if indexed is not None:
-                    indexed()
+                if plan is not None:
+                    plan.guard.indexed(appends)
                 ids = _insert_events(cursor, sql, stored_events)
                 if rows:
                     insert_log_rows(cursor, sql, rows)
-                if before_commit is not None:
-                    before_commit()
+                if plan is not None:
+                    plan.guard.before_commit()
                 connection.commit()
             except BaseException:
                 try:
