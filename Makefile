@@ -1,11 +1,14 @@
 # Two commands on a fresh machine:
 #   make run   - create the virtualenv, install, build the demo ledger on SQLite, show it and serve it
 #   make test  - the whole test suite (SQLite always; PostgreSQL at 127.0.0.1:5432)
+# Static checks (CI runs them before the tests), settings in pyproject.toml:
+#   make lint      - ruff
+#   make typecheck - mypy, strict
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run test bench clean
+.PHONY: install run test lint typecheck bench clean
 
 $(BIN)/trajectledger: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +25,12 @@ run: install
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+
+typecheck: install
+	$(BIN)/mypy
 
 bench: install
 	$(BIN)/python bench/ingest.py

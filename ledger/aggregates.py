@@ -10,6 +10,7 @@ The state is plain JSON-able data so snapshots need no custom transcoding.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -44,6 +45,7 @@ class Dossier(Aggregate):
     def state(self) -> DossierState:
         return DossierState(**self.data)  # shares the dicts: evolve mutates self.data
 
+    @dataclass(frozen=True)  # as eventsourcing's metaclass makes it anyway: this tells type checkers the field
     class Recorded(Aggregate.Event):
         entry: dict[str, Any]
 
@@ -72,6 +74,7 @@ class Registry(Aggregate):
     def state(self) -> RegistryState:
         return RegistryState(parties=self.parties)
 
+    @dataclass(frozen=True)  # as eventsourcing's metaclass makes it anyway: this tells type checkers the field
     class Recorded(Aggregate.Event):
         entry: dict[str, Any]
 

@@ -93,7 +93,7 @@ def claim(client_ref: str, trajectory_id: str, kvk: str = "12345678", job_start:
     return payload("PlacementClaimed", client_ref, occurred_on=occurred_on, **fields)
 
 
-def live_overlaps(claims: dict) -> list[tuple[str, str]]:
+def live_overlaps(claims: dict[str, dict[str, Any]]) -> list[tuple[str, str]]:
     """Pairs of live claims at one employer within 31 days of each other."""
     live = [(cid, c) for cid, c in claims.items() if c["status"] in ("claimed", "confirmed")]
     pairs = []

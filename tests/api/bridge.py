@@ -8,6 +8,7 @@ validation, exception handlers and serialisation.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from contextlib import ExitStack
 from typing import Any
 
@@ -23,7 +24,7 @@ class ASGIBridge(httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         if not isinstance(request.stream, httpx.AsyncByteStream):  # e.g. a generator body: keep its chunks
-            request.stream = _Chunks(list(request.stream))  # type: ignore[arg-type]
+            request.stream = _Chunks(list(request.stream))
 
         async def call() -> httpx.Response:
             response = await self._inner.handle_async_request(request)
@@ -43,6 +44,6 @@ class _Chunks(httpx.AsyncByteStream):
     def __init__(self, chunks: list[bytes]) -> None:
         self.chunks = chunks
 
-    async def __aiter__(self):  # type: ignore[no-untyped-def]
+    async def __aiter__(self) -> AsyncIterator[bytes]:
         for chunk in self.chunks:
             yield chunk

@@ -23,7 +23,7 @@ GENERIC = PROBLEMS[LedgerError]
 
 
 def error_classes() -> list[type[LedgerError]]:
-    found = {LedgerBusy}
+    found: set[type[LedgerError]] = {LedgerBusy}
     for module in (ledger.domain.errors, projections.errors, api.errors, ledger.infra.transparency.service, ledger.bundle.export):
         found |= {cls for _, cls in inspect.getmembers(module, inspect.isclass)
                   if issubclass(cls, LedgerError) and cls.__module__ == module.__name__}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -135,7 +136,7 @@ def test_a_body_over_the_limit_is_413_declared_or_chunked(world: ApiWorld) -> No
     assert response.status_code == 413 and response.json()["rule"] == "request.too-large"
     assert response.headers["api-version"] == "1.0.0"
 
-    def chunks():  # no Content-Length: the limit counts what arrives
+    def chunks() -> Iterator[bytes]:  # no Content-Length: the limit counts what arrives
         for start in range(0, len(big), 65536):
             yield big[start:start + 65536]
 

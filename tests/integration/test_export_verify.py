@@ -143,8 +143,8 @@ def test_an_upcaster_on_recorded_events_is_applied_and_an_entry_it_changes_fails
     def upcast_v1_v2(state: dict[str, Any]) -> None:
         state["entry"]["envelope"]["payload"]["note"] = "added later"
 
-    monkeypatch.setattr(Dossier.Recorded, "class_version", 2, raising=False)  # type: ignore[attr-defined]
-    monkeypatch.setattr(Dossier.Recorded, "upcast_v1_v2", staticmethod(upcast_v1_v2), raising=False)  # type: ignore[attr-defined]
+    monkeypatch.setattr(Dossier.Recorded, "class_version", 2, raising=False)
+    monkeypatch.setattr(Dossier.Recorded, "upcast_v1_v2", staticmethod(upcast_v1_v2), raising=False)
     entries = world.ledger.entries(0, 10_000)
     upcast = [i for i, body in entries if body["envelope"]["payload"].get("note") == "added later"]
     assert upcast and all(body["envelope"]["payload"]["type"] != "PartyRegistered" for i, body in entries if i in upcast)
@@ -188,7 +188,9 @@ def test_the_log_extends_an_auditors_earlier_checkpoint(world: World, tmp_path: 
     verified = verify_bundle(tmp_path / "bundle", against=kept.note)
     assert verified.against == kept.tree_size < verified.tree_size
     # a checkpoint of the same size is the trivial case: the roots must be equal
-    assert verify_bundle(tmp_path / "bundle", against=world.ledger.transparency.stored(verified.tree_size).note).against
+    same_size = world.ledger.transparency.stored(verified.tree_size)
+    assert same_size is not None
+    assert verify_bundle(tmp_path / "bundle", against=same_size.note).against
 
 
 def world_with_key(url: str, operator_key: Ed25519PrivateKey) -> World:

@@ -44,7 +44,7 @@ def busy_dossier(world: World, name: str, activities: int = ACTIVITIES) -> tuple
 def skip_versions(engine: Engine, events: Table, key: uuid.UUID, from_version: int, by: int) -> None:
     """What the defect left: versions from ``from_version`` on moved up by ``by`` (log rows follow)."""
     with engine.begin() as connection:
-        top = connection.execute(text(f"SELECT max(originator_version) FROM {events.fullname}")).scalar()
+        top = connection.execute(text(f"SELECT max(originator_version) FROM {events.fullname}")).scalar_one()
         for old in range(top, from_version - 1, -1):  # descending: a new number is never taken
             for table in (events, log_entries):
                 connection.execute(update(table).where(table.c.originator_id == key, table.c.originator_version == old)
@@ -111,7 +111,7 @@ def fresh_signed(world: World, ref: str, tid: str) -> dict:  # type: ignore[type
 def test_a_snapshot_that_differs_from_its_events_is_found_and_dropped(world: World) -> None:
     ref, _ = busy_dossier(world, "100000009")
     ledger = world.ledger
-    snapshots = ledger.snapshots.recorder.events_record_cls.__table__  # type: ignore[union-attr,attr-defined]
+    snapshots = ledger.snapshots.recorder.events_record_cls.__table__  # type: ignore[union-attr]
     with ledger.engine.begin() as connection:
         state = connection.execute(text(f"SELECT state FROM {snapshots.fullname}")).scalar()
         assert state is not None

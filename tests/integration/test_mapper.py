@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timezone
+from typing import Any
 
 from eventsourcing.persistence import JSONTranscoder, Mapper
 from hypothesis import given, settings
@@ -20,7 +21,7 @@ from tests.strategies import JSON_VALUES, TEXT
 from tests.support import claim, commission, make_world
 
 
-def _reference(ledger: Ledger) -> Mapper:
+def _reference(ledger: Ledger) -> Mapper[uuid.UUID]:
     transcoder = JSONTranscoder()
     ledger.register_transcodings(transcoder)
     return Mapper(transcoder=transcoder)
@@ -51,10 +52,11 @@ ENTRIES = st.builds(entry_body,
 
 @settings(max_examples=60)
 @given(ENTRIES, st.datetimes(timezones=st.just(timezone.utc)))
-def test_the_fast_state_decodes_to_what_the_reference_encodes(entry: dict, moment: datetime) -> None:
+def test_the_fast_state_decodes_to_what_the_reference_encodes(entry: dict[str, Any], moment: datetime) -> None:
     transcoder = JSONTranscoder()
     Ledger.register_transcodings(None, transcoder)  # type: ignore[arg-type]
-    ours, reference = LedgerMapper(transcoder=transcoder), Mapper(transcoder=transcoder)
+    ours = LedgerMapper(transcoder=transcoder)
+    reference: Mapper[uuid.UUID] = Mapper(transcoder=transcoder)
     event = Dossier.Recorded(originator_id=uuid.uuid4(), originator_version=2, timestamp=moment, entry=entry)
     append = LogAppend(event.originator_id, 2, entry, uuid.uuid4(), 1, text=entry_text(entry))
     with ours.entry_texts([append]):
@@ -67,7 +69,8 @@ def test_the_fast_state_decodes_to_what_the_reference_encodes(entry: dict, momen
 def test_a_text_goes_only_with_its_own_entry() -> None:
     transcoder = JSONTranscoder()
     Ledger.register_transcodings(None, transcoder)  # type: ignore[arg-type]
-    ours, reference = LedgerMapper(transcoder=transcoder), Mapper(transcoder=transcoder)
+    ours = LedgerMapper(transcoder=transcoder)
+    reference: Mapper[uuid.UUID] = Mapper(transcoder=transcoder)
     body = entry_body({"payload": {"a": 1}, "submitter": "s", "key_id": "k", "signature": "x"}, "accepted", None, "t")
     twin = dict(body)  # equal, but another object
     event = Dossier.Recorded(originator_id=uuid.uuid4(), originator_version=2,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from eventsourcing.domain import Aggregate
+
 from ledger.aggregates import Dossier, dossier_id
 from ledger.application import Ledger
 from tests.support import commission, make_world, new_id, payload
@@ -25,11 +27,12 @@ def test_long_dossier_loads_from_a_snapshot(database_url: str) -> None:
     assert len(after) < interval
 
     fresh = Ledger(ledger.settings)  # no cache: snapshot + the events after it
-    loaded = fresh.repository.get(dossier_id(ref))
+    loaded: Dossier = fresh.repository.get(dossier_id(ref))
     assert loaded.version == 132
     assert len(loaded.data["trajectories"][tid]["activities"]) == 130
-    replayed = None
+    replayed: Dossier | None = None
     for domain_event in fresh.events.get(dossier_id(ref)):  # every event, no snapshot
+        assert isinstance(domain_event, Aggregate.Event)
         replayed = domain_event.mutate(replayed)
     assert replayed is not None and replayed.data == loaded.data
     fresh.close()

@@ -13,6 +13,7 @@ import json
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -21,9 +22,10 @@ from hypothesis import strategies as st
 
 from ledger.bundle import layout
 from ledger.bundle.export import export_bundle
+from ledger.domain.canonical import canonical_bytes
 from ledger.domain.checkpoint import Checkpoint, sign_checkpoint
 from ledger.domain.entry import REFUSED, entry_body, leaf_bytes
-from ledger.domain.envelope import canonical_bytes, key_id_for, public_key_bytes, sign
+from ledger.domain.envelope import key_id_for, public_key_bytes, sign
 from ledger.domain.merkle import leaf_hash, root_hash
 from ledger.domain.receipt import Receipt, sign_receipt
 from ledger.verify import MalformedInput, VerificationFailed, VerifyError, verify_bundle
@@ -211,15 +213,15 @@ def test_a_checkpoint_by_another_key_fails(bundle: Bundle) -> None:
     assert (found.step, found.rule, found.log_index) == (5, "checkpoint.signature", body["tree_size"] - 1)
 
 
-def forge_append(files: dict[str, bytes], body: dict[str, object], operator_key: Ed25519PrivateKey,
+def forge_append(files: dict[str, bytes], body: dict[str, Any], operator_key: Ed25519PrivateKey,
                  key_name: str, origin: str) -> dict[str, bytes]:
     """Append an entry as a dishonest operator could: its receipt and a checkpoint over it,
     signed with the operator key, and the manifest resealed."""
     index = files[layout.ENTRIES].count(b"\n")
     line = leaf_bytes(body, index)
-    envelope = body["envelope"]  # type: ignore[index]
-    receipt = sign_receipt(Receipt(envelope_id=envelope["payload"]["envelope_id"], verdict=body["verdict"],  # type: ignore[index,arg-type]
-                                   refusal=body["refusal"], recorded_at=body["recorded_at"], log_index=index,  # type: ignore[arg-type]
+    envelope = body["envelope"]
+    receipt = sign_receipt(Receipt(envelope_id=envelope["payload"]["envelope_id"], verdict=body["verdict"],
+                                   refusal=body["refusal"], recorded_at=body["recorded_at"], log_index=index,
                                    leaf_hash=leaf_hash(line).hex()), operator_key)
     entries = files[layout.ENTRIES] + line + b"\n"
     leaves = [leaf_hash(entry) for entry in entries.splitlines()]

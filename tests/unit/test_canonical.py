@@ -12,12 +12,12 @@ from hypothesis import given, settings
 
 from ledger.domain.canonical import SAFE, canonical_bytes
 from ledger.domain.errors import MalformedSubmission
-from tests.strategies import JSON_VALUES
+from tests.strategies import JSON, JSON_VALUES
 
 
 @given(JSON_VALUES)
 @settings(max_examples=500, deadline=None)
-def test_equals_the_reference_encoder(value: object) -> None:
+def test_equals_the_reference_encoder(value: JSON) -> None:
     assert canonical_bytes(value) == rfc8785.dumps(value)
 
 
@@ -28,7 +28,7 @@ def test_equals_the_reference_encoder(value: object) -> None:
     "\u20ac alone",
     OrderedDict([("b", 1), ("a", 2)]),  # not exactly a dict: the reference path
 ])
-def test_edge_cases_equal_the_reference(value: object) -> None:
+def test_edge_cases_equal_the_reference(value: JSON) -> None:
     assert canonical_bytes(value) == rfc8785.dumps(value)
 
 

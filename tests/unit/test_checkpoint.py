@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from collections.abc import Callable
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -269,7 +270,7 @@ def _replace_signature_line(note: bytes, line: bytes) -> bytes:
         "sig-too-short", "plus-in-key-name",
     ],
 )
-def test_malformed_notes_are_rejected(vkey: str, note: bytes, mangle) -> None:
+def test_malformed_notes_are_rejected(vkey: str, note: bytes, mangle: Callable[[bytes], bytes]) -> None:
     mangled = mangle(note)
     assert mangled != note
     with pytest.raises(MalformedCheckpointError):
@@ -277,13 +278,14 @@ def test_malformed_notes_are_rejected(vkey: str, note: bytes, mangle) -> None:
 
 
 def test_invalid_checkpoints_and_keys_are_refused(key: Ed25519PrivateKey) -> None:
-    for bad in (
+    bads: tuple[Callable[[], object], ...] = (
         lambda: Checkpoint("", 1, ROOT),
         lambda: Checkpoint("a\nb", 1, ROOT),
         lambda: Checkpoint("o", -1, ROOT),
         lambda: Checkpoint("o", 1, ROOT[:31]),
         lambda: Checkpoint("o", 1, ROOT, ("",)),
-    ):
+    )
+    for bad in bads:
         with pytest.raises(MalformedCheckpointError):
             bad()
     for name in ("", "a b", "a+b", "tab\there", "nbsp\u00a0name"):

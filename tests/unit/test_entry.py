@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -58,7 +59,7 @@ BODIES = st.builds(entry_body, ENVELOPES, st.sampled_from(["accepted", "refused"
 
 
 @given(BODIES, st.integers(min_value=0, max_value=2**53 - 1), st.booleans())
-def test_entry_text_is_the_canonical_body_and_leaf(body: dict, index: int, reuse_payload: bool) -> None:
+def test_entry_text_is_the_canonical_body_and_leaf(body: dict[str, Any], index: int, reuse_payload: bool) -> None:
     payload_text = canonical_bytes(body["envelope"]["payload"]) if reuse_payload else None
     text = entry_text(body, payload_text)
     assert text is not None
@@ -67,7 +68,7 @@ def test_entry_text_is_the_canonical_body_and_leaf(body: dict, index: int, reuse
 
 
 @given(BODIES, st.sampled_from(["envelope", "verdict", "extra"]))
-def test_entry_text_declines_other_shapes(body: dict, change: str) -> None:
+def test_entry_text_declines_other_shapes(body: dict[str, Any], change: str) -> None:
     if change == "extra":
         body = {**body, "log_index": 3}
     elif change == "envelope":

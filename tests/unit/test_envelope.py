@@ -3,8 +3,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ledger.domain.canonical import canonical_bytes
 from ledger.domain.envelope import (
-    canonical_bytes,
     key_id_for,
     load_private_key,
     parse_envelope,

@@ -33,7 +33,7 @@ def test_a_complete_payload_passes_unchanged() -> None:
         ({"evidence_sha256": "ab" * 32 + "\n"}, "payload.evidence_sha256", "sha256.format"),
     ],
 )
-def test_bad_fields_are_named_with_their_rule(change: dict, field: str, rule: str) -> None:
+def test_bad_fields_are_named_with_their_rule(change: dict[str, object], field: str, rule: str) -> None:
     p = {**claim(REF, new_id()), **change}
     with pytest.raises(MalformedSubmission) as err:
         validate_payload(p)

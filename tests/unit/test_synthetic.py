@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from ledger.domain.canonical import canonical_bytes
 from ledger.domain.dossier import Context, DossierState, decide, evolve
-from ledger.domain.envelope import b64decode, canonical_bytes, key_id_for, parse_envelope, verify_signature
+from ledger.domain.envelope import b64decode, key_id_for, parse_envelope, verify_signature
 from ledger.domain.errors import Refusal
 from ledger.domain.identity import validate_bsn
 from ledger.domain.payloads import validate_payload

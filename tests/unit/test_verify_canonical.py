@@ -9,19 +9,20 @@ import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger.verify.canonical import _SCAN, SAFE, CanonicalError, _flat_and_canonical, dumps, loads
-from tests.strategies import JSON_VALUES, TEXT
+from ledger.domain.canonical import SAFE
+from ledger.verify.canonical import _SCAN, CanonicalError, _flat_and_canonical, dumps, loads
+from tests.strategies import JSON, JSON_VALUES, TEXT
 
 
 @given(JSON_VALUES)
 @settings(max_examples=400, deadline=None)
-def test_dumps_equals_the_reference_encoder(value: object) -> None:
+def test_dumps_equals_the_reference_encoder(value: JSON) -> None:
     assert dumps(value) == rfc8785.dumps(value)
 
 
 @given(JSON_VALUES)
 @settings(max_examples=200, deadline=None)
-def test_canonical_bytes_round_trip_and_any_other_spelling_is_refused(value: object) -> None:
+def test_canonical_bytes_round_trip_and_any_other_spelling_is_refused(value: JSON) -> None:
     canonical = rfc8785.dumps(value)
     assert loads(canonical) == value
     spaced = json.dumps(value, ensure_ascii=True, indent=1).encode()
@@ -92,7 +93,7 @@ def reference_loads(line: bytes) -> object:
 
 @given(FLAT, EDITS)
 @settings(max_examples=1500, deadline=None)
-def test_a_flat_object_told_canonical_without_encoding_is_canonical(value: dict[str, object],
+def test_a_flat_object_told_canonical_without_encoding_is_canonical(value: dict[str, JSON],
                                                                     edits: list[tuple[int, str, str]]) -> None:
     text = edited(rfc8785.dumps(value).decode(), edits)
     try:

@@ -17,16 +17,17 @@ from ledger.domain.envelope import parse_envelope
 from ledger.domain.errors import MalformedSubmission
 from ledger.verify.entries import Entry, parsed_entry, plain_entry, read_entry
 from ledger.verify.errors import MalformedInput
+from tests.strategies import JSON
 
 SIGNATURE = base64.b64encode(bytes(range(64))).decode()
-PAYLOAD = {"envelope_id": "6f1c1b8e-3a52-4c1e-9d8b-2f4b5c6d7e8f", "type": "ActivityRecorded",
+PAYLOAD: dict[str, JSON] = {"envelope_id": "6f1c1b8e-3a52-4c1e-9d8b-2f4b5c6d7e8f", "type": "ActivityRecorded",
            "occurred_on": "2024-03-01", "client_ref": "ab" * 32, "instrument": 18,
            "trajectory_id": "0b7c6d5e-4f3a-4b2c-8d1e-0f9a8b7c6d5e"}
 ENVELOPE = {"payload": PAYLOAD, "submitter": "werkfit", "key_id": "ed25519:0123456789abcdef", "signature": SIGNATURE}
 REFUSAL = {"rule": "role.violation", "field": "submitter", "detail": 'a "quoted" detail, "verdict":', "conflicting_claim": None}
 
-TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=8)
-ODD = st.none() | st.booleans() | st.integers(-5, 5) | TEXT | st.just("") | st.just("x" * 101) \
+TEXT = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=8)
+ODD: st.SearchStrategy[object] = st.none() | st.booleans() | st.integers(-5, 5) | TEXT | st.just("") | st.just("x" * 101) \
     | st.just(SIGNATURE[:-2] + "x=") | st.just(SIGNATURE[:-3] + "B==") | st.just(SIGNATURE + "AAAA") \
     | st.just({}) | st.just([SIGNATURE])
 
@@ -58,7 +59,7 @@ def test_an_envelope_is_accepted_exactly_when_parse_envelope_accepts_it(field: s
 
 @pytest.mark.parametrize("verdict, refusal", [("accepted", None), ("refused", REFUSAL)])
 @pytest.mark.parametrize("submitter", ["werkfit", 'a "quoted","signature":"x' + "\u00e9\U0001F600"])
-def test_the_bytes_cut_from_a_line_are_the_serialised_ones(verdict: str, refusal: object, submitter: str) -> None:
+def test_the_bytes_cut_from_a_line_are_the_serialised_ones(verdict: str, refusal: JSON, submitter: str) -> None:
     payload = {**PAYLOAD, "note": '"payload":{"signature":"x"},"log_index":1,"verdict":'}
     entry = read_entry(line({**ENVELOPE, "payload": payload, "submitter": submitter}, 7, verdict, refusal), 7)
     assert isinstance(entry, Entry)
