@@ -20,6 +20,7 @@ from api.routes import dossiers, envelopes, ledger_info, log, parties, pseudonym
 from api.settings import ApiSettings
 from api.version import API_PREFIX, API_VERSION
 from ledger.application import Ledger
+from ledger.infra.ed25519_pool import Ed25519Pool
 from ledger.settings import Settings
 from projections.definitions.registry import installed
 
@@ -36,13 +37,18 @@ TAGS = [
 
 def create_app(settings: ApiSettings | Settings) -> FastAPI:
     config = settings if isinstance(settings, ApiSettings) else ApiSettings(settings)
-    ledger = Ledger(config.ledger)
+    pool = Ed25519Pool(signing_key=config.ledger.operator_key)  # batches' signatures on every core, while served
+    ledger = Ledger(config.ledger, pool)
     reader = Reader(ledger, installed())
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        yield
-        ledger.close()
+        pool.start()
+        try:
+            yield
+        finally:
+            pool.close()
+            ledger.close()
 
     app = FastAPI(
         title="trajectledger", version=API_VERSION, openapi_url=None, docs_url=None, redoc_url=None,

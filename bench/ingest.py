@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey 
 
 from ledger.application import Ledger  # noqa: E402
 from ledger.domain.envelope import b64encode, public_key_bytes, sign  # noqa: E402
-from ledger.infra import signature_pool  # noqa: E402
+from ledger.infra.ed25519_pool import Ed25519Pool  # noqa: E402
 from ledger.settings import Settings  # noqa: E402
 
 PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres connect_timeout=3"
@@ -115,7 +115,10 @@ def bsn(n: int) -> str:
 def run(url: str, clients: int, batch: int) -> tuple[float, float]:
     """Submissions per second, and the ledger process's own CPU seconds per submission
     (signature workers and database server not included)."""
-    ledger = Ledger(Settings(url, Ed25519PrivateKey.generate(), os.urandom(32)))
+    key = Ed25519PrivateKey.generate()
+    pool = Ed25519Pool(signing_key=key)
+    pool.start()  # before the clock starts, as a server starts it
+    ledger = Ledger(Settings(url, key, os.urandom(32)), pool)
     envelopes = workload(ledger, clients, seed=1)
     start, cpu = time.perf_counter(), time.process_time()
     if batch <= 1:
@@ -126,6 +129,7 @@ def run(url: str, clients: int, batch: int) -> tuple[float, float]:
             ledger.submit_batch(envelopes[i:i + batch])
     elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     ledger.close()
+    pool.close()
     return len(envelopes) / elapsed, cpu / len(envelopes)
 
 
@@ -153,8 +157,6 @@ def main() -> None:
     args = parser.parse_args()
 
     rows: dict[str, list[tuple[float, float]]] = {}
-    with signature_pool.start(signature_pool.MIN_PARALLEL):  # start the workers once, as a server would
-        pass
     one_core = [verify_rate() for _ in range(args.repeats)]
     signing = [sign_rate() for _ in range(args.repeats)]
     two_core = [two_core_verify_rate() for _ in range(args.repeats)]

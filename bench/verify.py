@@ -4,9 +4,9 @@
 
 Builds ledgers on SQLite (``submit_batch`` in batches of 500: a few minutes each for 100k
 entries), exports each once when it reaches ``--small`` entries and once at ``--entries``,
-then verifies every bundle in a fresh process with ``trajectledger verify``'s code (worker
-processes verify Ed25519 while the main process streams and re-decides). With ``--dir``
-the bundles are kept there and reused by the next run.
+then verifies every bundle in a fresh process with ``trajectledger verify``'s code (the
+worker processes of an ``Ed25519Pool`` verify Ed25519 while the main process streams and
+re-decides). With ``--dir`` the bundles are kept there and reused by the next run.
 
 * throughput: the seeded synthetic history (``ledger.synthetic.generate``, ~6,100 clients
   for 100k entries). Printed beside the Ed25519 verify rate on two cores measured in the
@@ -14,7 +14,7 @@ the bundles are kept there and reused by the next run.
   carries two signatures (the submitter's envelope and the operator's receipt), so the limit
   for entries is half the two-core verify rate; the target is at least 0.8 of it.
 * memory: peak resident memory of the verifier's main process and of its largest worker
-  (forked: its resident pages include those it still shares with the main process).
+  (a fresh interpreter holding the pool's module and ``cryptography``).
   The dossier states kept for re-deciding grow with the number of clients, so the growth
   with the number of entries alone is shown on a second pair of bundles with a fixed set of
   clients (500): 25k and 100k entries, mostly correctly signed submissions the rules refuse
@@ -146,8 +146,8 @@ def build(directory: Path, name: str, workload: Any, entries: int, small: int) -
 
 
 def verify_in_child(bundle: Path, workers: int) -> dict[str, float]:
-    """Verify in a fresh process (as ``trajectledger verify`` would: no other thread, so the
-    workers are forked); sample its workers' resident memory from here every 0.1 s."""
+    """Verify in a fresh process, as ``trajectledger verify`` would (it starts and stops its
+    own pool); sample its workers' resident memory from here every 0.1 s."""
     root = str(Path(__file__).resolve().parents[1])
     env = {**os.environ, "PYTHONPATH": root + os.pathsep + os.environ.get("PYTHONPATH", "")}
     child = subprocess.Popen([sys.executable, "-c", CHILD, str(bundle), str(workers)], stdout=subprocess.PIPE,

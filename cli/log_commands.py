@@ -33,7 +33,7 @@ def add_commands(subparsers: Any, open_ledger: Callable[[], Any]) -> None:
     p.add_argument("--against", metavar="FILE",
                    help="a signed checkpoint kept earlier: prove this log extends it")
     p.add_argument("--workers", type=int, default=None,
-                   help="processes verifying signatures (default: one per core; 0 = in-process)")
+                   help="processes verifying signatures (default: one per core, at most 8; 0 = in-process)")
     p.set_defaults(handler=cmd_verify)
 
     p = subparsers.add_parser("checkpoint", help="sign a checkpoint of the log now and print it")

@@ -2,7 +2,8 @@
 
 Exit codes: 0 ok; 1 a submission was refused by a ledger rule; 2 bad input (malformed,
 badly signed, unknown party or key); 3 verification failed; 75 busy, try again;
-78 configuration (missing or foreign keys).
+78 configuration (missing or foreign keys, a database that cannot be opened, another log
+origin); 141 the reader of the output closed it early (``| head``), quietly.
 """
 
 from __future__ import annotations
@@ -16,14 +17,17 @@ from pathlib import Path
 from typing import Any, Callable
 
 from cli.log_commands import add_commands as add_log_commands
+from cli.party_commands import add_commands as add_party_commands
 from cli.report_commands import add_commands as add_projection_commands
 from ledger.application import Ledger
 from ledger.domain.envelope import private_key_pem
 from ledger.domain.errors import InvalidSubmission, LedgerBusy, LedgerError, Refusal
-from ledger.settings import Settings, SettingsError, create_keys, database_url, load_keys
+from ledger.infra.ed25519_pool import Ed25519Pool
+from ledger.settings import Settings, SettingsError, create_keys, database_url, load_keys, write_secret
 from projections.errors import DuplicateDefinition, InconsistentHistory, InvalidPlugin, LogGap
 
 EXIT_OK, EXIT_REFUSED, EXIT_INVALID, EXIT_VERIFY, EXIT_BUSY, EXIT_CONFIG = 0, 1, 2, 3, 75, 78
+EXIT_PIPE = 141  # 128 + SIGPIPE: the reader of the output closed it early, as a shell reports it
 DEMO_DIR = Path("trajectledger-demo")
 
 EXIT_CODES: list[tuple[type[Exception], int]] = [
@@ -58,7 +62,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
         create_keys(key_dir)
     operator_key, pseudonym_key = load_keys(key_dir)
     settings = Settings(database_url(os.environ), operator_key, pseudonym_key)
-    ledger = Ledger(settings)
+    pool = Ed25519Pool(signing_key=operator_key)  # the batches' signatures on every core
+    pool.start()
+    ledger = Ledger(settings, pool)
     history = generate(seed=args.seed, clients=args.clients, operator_key=operator_key, pseudonymise=ledger.pseudonym)
     verdicts: Counter[str] = Counter()
     batch: list[dict[str, Any]] = []
@@ -79,10 +85,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
             flush()
     flush()
     party_dir = key_dir / "parties"
-    party_dir.mkdir(exist_ok=True)
+    party_dir.mkdir(mode=0o700, exist_ok=True)
     for party in history.parties.values():
-        if party.role != "operator":
-            (party_dir / f"{party.party_id}.pem").write_bytes(private_key_pem(party.private_key))
+        if party.role != "operator":  # private keys: mode 0600, also where an older demo left them readable
+            write_secret(party_dir / f"{party.party_id}.pem", private_key_pem(party.private_key), replace=True)
     print(f"demo ledger: {settings.database_url}")
     print(f"ledger keys: {key_dir}/operator.pem, {key_dir}/pseudonym.key")
     print(f"party keys:  {party_dir}/<party>.pem (derived from seed {args.seed})")
@@ -91,6 +97,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     for verdict, count in sorted(verdicts.items()):
         print(f"  {verdict:<40} {count:>8}")
     ledger.close()
+    pool.close()
     return EXIT_OK
 
 
@@ -176,18 +183,16 @@ def cmd_submit_local(args: argparse.Namespace) -> int:
 
 
 def cmd_submit(args: argparse.Namespace) -> int:
-    """Sign payloads from a JSON file with a party's key and submit them over HTTP."""
-    import uuid
-
+    """Sign payloads from a JSON file with a party's key and submit them over HTTP; the same
+    file again records nothing new (``cli.submit_file``: envelope ids derived from the payloads)."""
     import httpx
 
-    from ledger.domain.envelope import load_private_key, sign
+    from cli.submit_file import read_payloads, read_private_key, signed_envelopes
     from sdk.client import ClientError, LedgerClient, ProblemError
 
-    data = json.loads(Path(args.file).read_text(encoding="utf-8"))
-    payloads = data if isinstance(data, list) else [data]
-    key = load_private_key(Path(args.key).read_bytes())
-    envelopes = [sign({"envelope_id": str(uuid.uuid4()), **p}, args.party, key) for p in payloads]
+    payloads = read_payloads(Path(args.file))
+    key = read_private_key(Path(args.key))
+    envelopes = signed_envelopes(payloads, args.party, key)
     client = LedgerClient.connect(args.url, args.party, key)
     worst = EXIT_OK
     try:
@@ -254,10 +259,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_submit_local)
 
     p = sub.add_parser("submit", help="sign payloads from a JSON file and submit them to a served ledger")
-    p.add_argument("file", help="a payload object or a list of them (envelope_id added when missing)")
-    p.add_argument("--url", required=True, help="the server root, e.g. http://127.0.0.1:8000")
+    p.add_argument("file", help="a payload object or a list of them; envelope_id, when missing, derived from "
+                                "party and payload, so the same file again records nothing new")
+    p.add_argument("--url", required=True, help="the server, e.g. http://127.0.0.1:8000 (or .../v1)")
     p.add_argument("--party", required=True, help="your party id")
-    p.add_argument("--key", required=True, help="your Ed25519 private key (PEM or 32-byte seed)")
+    p.add_argument("--key", required=True, help="your Ed25519 private key (PEM, PKCS#8)")
     p.set_defaults(handler=cmd_submit)
 
     p = sub.add_parser("receipt", help="print the receipt of an envelope")
@@ -269,6 +275,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_log_commands(sub, open_ledger)  # export, verify, checkpoint
     add_projection_commands(sub, open_ledger)  # replay, flags
+    add_party_commands(sub, open_ledger)  # key, party
     try:
         from api.serve import add_commands as add_api_commands
     except ImportError:  # the [api] extra is not installed
@@ -281,7 +288,12 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
-        return handler(args)
+        code = handler(args)
+        sys.stdout.flush()  # output to a closed pipe fails here, not in a traceback at exit
+        return code
+    except BrokenPipeError:  # the reader of the output went away (the workers' pipes are handled where they are)
+        output_closed()
+        return EXIT_PIPE
     except LedgerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exit_code(exc)
@@ -291,6 +303,15 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError) as exc:  # unreadable file, bad JSON, bad key file
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_INVALID
+
+
+def output_closed() -> None:
+    """Standard output's reader went away (``trajectledger status | head -1``): what is still
+    buffered goes to /dev/null, as the Python documentation advises (``signal`` module, "Note
+    on SIGPIPE"), so that the interpreter's last flush does not fail with a traceback at exit."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def exit_code(exc: Exception) -> int:

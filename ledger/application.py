@@ -22,8 +22,7 @@ from __future__ import annotations
 import random
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
@@ -60,8 +59,8 @@ from ledger.domain.identity import client_ref
 from ledger.domain.payloads import is_registry_type, validate_payload
 from ledger.domain.receipt import Receipt
 from ledger.domain.registry.state import OPERATOR, RegistryState, decide_registry
-from ledger.infra import signature_pool
 from ledger.infra.aggregate_locks import AggregateLocks
+from ledger.infra.ed25519_pool import Batch, Ed25519Pool
 from ledger.infra.storage.entry_reads import EntryReader
 from ledger.infra.storage.log_append import LogAppend, StaleDecision
 from ledger.infra.storage.migrate import upgrade
@@ -70,9 +69,10 @@ from ledger.infra.storage.tables import log_entries
 from ledger.infra.storage.write_plan import CommitGuard, WritePlan
 from ledger.infra.transparency.service import SignedCheckpoint, TransparencyLog
 from ledger.receipt_signing import ReceiptSigning, sign_receipts
-from ledger.settings import Settings, SettingsError
+from ledger.settings import Settings, SettingsError, opening_database
 
 MAX_ATTEMPTS = 50
+CONNECT_TIMEOUT = 10  # seconds a PostgreSQL server has to answer a new connection (unless the URL says)
 GENESIS_NAMESPACE = uuid.UUID("0b5e1a9c-2f4d-4e6b-8a7c-1d2e3f4a5b6c")
 
 
@@ -92,18 +92,25 @@ class Ledger(Application[uuid.UUID]):
     name = "trajectledger"
     snapshotting_intervals = {Dossier: 50, Registry: 50}
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, pool: Ed25519Pool | None = None) -> None:
+        """``pool``: Ed25519 worker processes for batches, owned (started and closed) by the
+        caller; without one, batches check and sign in this process."""
         self.settings = settings
+        if pool is not None and (pool.signing_key is None or
+                                 public_key_bytes(pool.signing_key) != public_key_bytes(settings.operator_key)):
+            raise SettingsError("the signature pool must sign with this ledger's operator key")
+        self.pool = pool if pool is not None else Ed25519Pool(0, settings.operator_key)
         try:
             backend = make_url(settings.database_url).get_backend_name()
         except ArgumentError as exc:
             raise SettingsError(f"TRAJECTLEDGER_DATABASE_URL is not a database URL: {exc}") from exc
         if backend not in ("sqlite", "postgresql"):
             raise SettingsError(f"TRAJECTLEDGER_DATABASE_URL: the ledger runs on SQLite or PostgreSQL, not {backend}")
-        super().__init__(env={"SQLALCHEMY_URL": _engine_url(settings.database_url), "AGGREGATE_CACHE_MAXSIZE": "20000",
-                                   "AGGREGATE_CACHE_FASTFORWARD": "n"})
-        _tune_sqlite(self.engine)
-        upgrade(self.engine)
+        with opening_database(settings.database_url):  # no server, no database, no driver: SettingsError
+            super().__init__(env={"SQLALCHEMY_URL": _engine_url(settings.database_url),
+                                  "AGGREGATE_CACHE_MAXSIZE": "20000", "AGGREGATE_CACHE_FASTFORWARD": "n"})
+            _tune_sqlite(self.engine)
+            upgrade(self.engine)
         self._registry: Registry | None = None
         self._locks = AggregateLocks()
         self._stored = Repository(self.events, snapshot_store=self.snapshots)  # no cache: what is stored now
@@ -247,9 +254,9 @@ class Ledger(Application[uuid.UUID]):
             self._registry = None  # registered by another process since we cached it?
             return self.registry().state.signing_key(envelope.submitter, envelope.key_id)
 
-    def signatures(self, size: int) -> AbstractContextManager[Any]:
+    def signatures(self, size: int) -> AbstractContextManager[Batch]:
         """The signature work of a batch of ``size`` envelopes (on worker processes where worth it)."""
-        return _shim_batch(size, self.settings.operator_key)
+        return self.pool.batch(size)
 
     # --- decide and record ----------------------------------------------------------------
 
@@ -396,27 +403,6 @@ class Ledger(Application[uuid.UUID]):
             raise SettingsError("the configured operator key is not a live operator key of this ledger") from exc
 
 
-@contextmanager
-def _shim_batch(size: int, key: Any) -> Iterator[Any]:  # TEMPORARY until the pool is owned by the composition root
-    with signature_pool.start(size) as batch:
-        yield _KeyedBatch(batch, key)
-
-
-class _KeyedBatch:
-    def __init__(self, batch: Any, key: Any) -> None:
-        self._batch, self._key = batch, key
-        self.parallel = batch.parallel
-
-    def check(self, item: Any) -> None:
-        self._batch.check(item)
-
-    def results(self) -> list[bool]:
-        return self._batch.results()  # type: ignore[no-any-return]
-
-    def sign(self, messages: list[bytes]) -> Any:
-        return self._batch.sign(self._key, messages)
-
-
 def _target_id(payload: dict[str, Any]) -> uuid.UUID:
     return REGISTRY_ID if is_registry_type(payload["type"]) else dossier_id(payload["client_ref"])
 
@@ -449,6 +435,8 @@ def genesis_payload(operator_public: bytes) -> dict[str, Any]:
 def _engine_url(url: str) -> str:
     if url.startswith("sqlite") and "timeout=" not in url:
         return url + ("&" if "?" in url else "?") + "timeout=60"
+    if url.startswith("postgresql") and "connect_timeout=" not in url:  # a server that does not answer: no hang
+        return url + ("&" if "?" in url else "?") + f"connect_timeout={CONNECT_TIMEOUT}"
     return url
 
 

@@ -21,6 +21,7 @@ from ledger.domain.canonical import canonical_bytes
 from ledger.domain.envelope import Envelope, b64decode, signature_fails
 from ledger.domain.errors import InvalidSubmission
 from ledger.domain.receipt import Receipt
+from ledger.infra.ed25519_pool import Batch
 from ledger.receipt_signing import BadSignature, ReceiptSigning
 
 if TYPE_CHECKING:
@@ -60,7 +61,7 @@ def submit_batch(ledger: Ledger, items: Sequence[Any]) -> list[Result]:
     return [r for r in results if r is not None]
 
 
-def _check(ledger: Ledger, items: Sequence[Any], signatures: Any, results: list[Result | None]) -> Checked:
+def _check(ledger: Ledger, items: Sequence[Any], signatures: Batch, results: list[Result | None]) -> Checked:
     """Parse each item and stream its signature check; an unparseable one gets its error."""
     checked = Checked()
     for position, data in enumerate(items):
@@ -77,7 +78,7 @@ def _check(ledger: Ledger, items: Sequence[Any], signatures: Any, results: list[
     return checked
 
 
-def _record(ledger: Ledger, checked: Checked, signatures: Any) -> list[Receipt]:
+def _record(ledger: Ledger, checked: Checked, signatures: Batch) -> list[Receipt]:
     """Decide and write the batch; one receipt per envelope whose signature held."""
     if signatures.parallel:  # write while the workers check; commit only if every signature held
         guard = ReceiptSigning(ledger.settings.operator_key, ledger.operator_key_id, signatures, awaiting_checks=True)
@@ -87,6 +88,6 @@ def _record(ledger: Ledger, checked: Checked, signatures: Any) -> list[Receipt]:
         except BadSignature:
             pass
     good = [(e, t) for e, t, ok in zip(checked.envelopes, checked.texts, signatures.results()) if ok]
-    guard = ReceiptSigning(ledger.settings.operator_key, ledger.operator_key_id, signatures if signatures.parallel else None)
+    guard = ReceiptSigning(ledger.settings.operator_key, ledger.operator_key_id, signatures)
     ledger.write(ledger.decide([e for e, _ in good], [t for _, t in good]), guard)
     return guard.receipts

@@ -94,8 +94,12 @@ class LedgerClient:
     @classmethod
     def connect(cls, base_url: str, party_id: str, private_key: Ed25519PrivateKey, *,
                 transport: httpx.BaseTransport | None = None, timeout: float = 30.0, **options: Any) -> "LedgerClient":
-        """A client with its own ``httpx.Client`` on ``base_url`` (the server root, without /v1)."""
-        return cls(httpx.Client(base_url=base_url, transport=transport, timeout=timeout), party_id, private_key, **options)
+        """A client with its own ``httpx.Client`` on ``base_url``: the server root or the API
+        under it (``.../v1``), with or without a trailing slash - the one place it is normalised."""
+        root = base_url.rstrip("/")
+        if root.endswith(API_PREFIX):
+            root = root[: -len(API_PREFIX)]
+        return cls(httpx.Client(base_url=root, transport=transport, timeout=timeout), party_id, private_key, **options)
 
     def close(self) -> None:
         self.http.close()

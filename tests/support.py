@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from ledger.application import Ledger
 from ledger.domain.envelope import b64encode, public_key_bytes, sign
 from ledger.domain.receipt import Receipt
+from ledger.infra.ed25519_pool import Ed25519Pool
 from ledger.settings import Settings
 
 FUNDERS = ("gemeente-haarlem", "uwv")
@@ -52,8 +53,13 @@ class World:
                                                 public_key=b64encode(public_key_bytes(key))))
 
 
-def make_world(url: str) -> World:
-    world = World(Ledger(new_settings(url)))
+def make_world(url: str, workers: int = 0) -> World:
+    """A ledger with the cast registered; ``workers``: Ed25519 worker processes for its batches
+    (started here; close them with ``world.ledger.pool.close()``)."""
+    settings = new_settings(url)
+    pool = Ed25519Pool(workers, settings.operator_key)
+    pool.start()
+    world = World(Ledger(settings, pool))
     for funder in FUNDERS:
         world.register(funder, "funder")
     for provider in PROVIDERS:

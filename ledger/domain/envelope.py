@@ -13,7 +13,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
@@ -21,6 +21,7 @@ from ledger.domain.canonical import canonical_bytes
 from ledger.domain.errors import BadSignature, MalformedSubmission
 
 ENVELOPE_FIELDS = ("payload", "submitter", "key_id", "signature")
+PEM_PRIVATE_KEY = b"-----BEGIN PRIVATE KEY-----"
 
 
 def public_key_bytes(key: Ed25519PublicKey | Ed25519PrivateKey) -> bytes:
@@ -119,15 +120,20 @@ def signature_fails() -> BadSignature:
 
 
 def load_private_key(raw: bytes) -> Ed25519PrivateKey:
-    """Load a key from a PEM file's bytes or a 32-byte raw seed."""
-    if raw.startswith(b"-----BEGIN"):
+    """Load an Ed25519 private key from the bytes of an unencrypted PEM (PKCS#8) file, as
+    ``private_key_pem`` writes it. Anything else is refused (``ValueError``): a raw 32-byte
+    string cannot be told apart from the pseudonymisation key or any other random bytes."""
+    if not raw.lstrip().startswith(PEM_PRIVATE_KEY):
+        if raw.lstrip().startswith(b"-----BEGIN ENCRYPTED"):
+            raise ValueError("an encrypted private key: the ledger reads unencrypted PEM (PKCS#8) keys only")
+        raise ValueError("not an Ed25519 private key in PEM (PKCS#8: '-----BEGIN PRIVATE KEY-----')")
+    try:
         key = serialization.load_pem_private_key(raw, password=None)
-        if not isinstance(key, Ed25519PrivateKey):
-            raise ValueError("not an Ed25519 private key")
-        return key
-    if len(raw) == 32:
-        return Ed25519PrivateKey.from_private_bytes(raw)
-    raise ValueError("expected a PEM Ed25519 private key or a 32-byte seed")
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+        raise ValueError(f"not a readable PEM private key: {exc}") from exc
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ValueError(f"not an Ed25519 private key ({type(key).__name__})")
+    return key
 
 
 def private_key_pem(key: Ed25519PrivateKey) -> bytes:

@@ -27,15 +27,14 @@ checkpoints.jsonl one ahead:
     root of the first old-size leaves is its root, and a consistency proof from it to the
     newest checkpoint verifies.
 
-Ed25519 signatures are checked on worker processes (``signatures``) while the main process
-streams; the reported failure is the one at the lowest log index (then the lowest step).
+Ed25519 signatures are checked on the worker processes of an ``Ed25519Pool`` while the main
+process streams; the reported failure is the one at the lowest log index (then the lowest step).
 Memory does not grow with the number of entries; the dossier states do grow with the
 number of clients.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from hashlib import sha256
 from pathlib import Path
@@ -46,6 +45,7 @@ from ledger.domain.entry import ACCEPTED
 from ledger.domain.envelope import key_id_for
 from ledger.domain.errors import InvalidSubmission
 from ledger.domain.payloads import REGISTRY_TYPES, validate_payload
+from ledger.infra.ed25519_pool import Ed25519Pool
 from ledger.verify.checkpoints import NoteLine, NoteStream
 from ledger.verify.entries import Entry, read_entry
 from ledger.verify.errors import MalformedInput, VerificationFailed, VerifyError
@@ -53,10 +53,11 @@ from ledger.verify.files import Lines, Manifest, read_manifest
 from ledger.verify.inputs import TrustedKey, parse_old_checkpoint, parse_trusted_key
 from ledger.verify.receipts import Receipts
 from ledger.verify.replay import Replay
-from ledger.verify.signatures import WHAT, SignatureChecks
+from ledger.verify.signatures import WHAT, Jobs
 from ledger.verify.tree import TreeChecks
 
 INLINE_BELOW = 2000  # entries: smaller bundles verify signatures in-process (no worker start-up)
+NICENESS = 0  # the verifier's workers run at its own priority: an auditor's command, not a server's helpers
 
 
 @dataclass(frozen=True)
@@ -77,24 +78,21 @@ def verify_bundle(directory: Path | str, *, trusted_key: str | None = None, agai
                   workers: int | None = None) -> Verified:
     """Run the checklist; return what was verified or raise the first ``VerifyError``.
 
-    ``workers`` processes verify the signatures (default: one per core, none for small
-    bundles). They are forked, or spawned where that is not safe (another thread running):
-    then a script that calls this needs the usual ``if __name__ == "__main__":`` guard."""
+    ``workers`` processes verify the signatures (default: one per core, at most
+    ``ed25519_pool.MAX_WORKERS``, none for small bundles or on one core); this function is
+    their composition root: it starts them and stops them before it returns."""
     directory = Path(directory)
     manifest = read_manifest(directory)  # (1)
     trusted = None if trusted_key is None else parse_trusted_key(trusted_key)
     old = None if against is None else parse_old_checkpoint(against)
-    if workers is None:
-        workers = 0 if manifest.tree_size < INLINE_BELOW else (os.cpu_count() or 1)
-    signatures = SignatureChecks(workers)
-    try:
+    if workers is None and manifest.tree_size < INLINE_BELOW:
+        workers = 0
+    with Ed25519Pool(workers, nice=NICENESS) as pool, pool.jobs() as signatures:
         run = _Run(directory, manifest, trusted, old, signatures)
         try:
             return run.verify()
         finally:
             run.close()
-    finally:
-        signatures.close()
 
 
 @dataclass
@@ -103,7 +101,7 @@ class _Run:
     manifest: Manifest
     trusted: TrustedKey | None
     old: NoteLine | None
-    signatures: SignatureChecks
+    signatures: Jobs
     replay: Replay = field(default_factory=Replay)
     size: int = 0
     _recorded_at: str = ""

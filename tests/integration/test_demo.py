@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,12 @@ def test_demo_builds_an_idempotent_ledger_with_no_bsn_in_the_files(tmp_path: Pat
     assert main(["demo", "--clients", "40", "--seed", "7"]) == 0
     first = capsys.readouterr().out
     assert "refused (claim.unique-job)" in first and "log entries:" in first
+    keys = tmp_path / "trajectledger-demo" / "keys"
+    private = [keys / "operator.pem", keys / "pseudonym.key", *sorted((keys / "parties").glob("*.pem"))]
+    assert len(private) > 4 and all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in private), "a key others can read"
+    private[-1].chmod(0o644)  # as demos before 0.2 left them
     assert main(["demo", "--clients", "40", "--seed", "7"]) == 0  # same seed: same envelopes, same receipts
+    assert stat.S_IMODE(private[-1].stat().st_mode) == 0o600
     again = capsys.readouterr().out
     size = [line for line in first.splitlines() if line.startswith("log entries:")]
     assert size and size == [line for line in again.splitlines() if line.startswith("log entries:")]

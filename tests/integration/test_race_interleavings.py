@@ -35,14 +35,14 @@ from hypothesis import strategies as st
 from ledger.application import Ledger
 from ledger.domain.errors import LedgerError
 from ledger.domain.receipt import Receipt
-from ledger.infra import signature_pool
+from ledger.infra.ed25519_pool import MIN_PARALLEL
 from tests.consistency import assert_consistent
 from tests.integration.test_race_threads import assert_one_winner_per_job, claims_world, run_threads
 from tests.support import claim, payload
 
 PROVIDERS, CLIENTS = 6, 4  # the world: providers p-0..p-5, each with a trajectory for each of four clients
 JOB_START = "2024-06-03"
-BULK = signature_pool.MIN_PARALLEL  # a batch this large has its signatures checked by worker processes
+BULK = MIN_PARALLEL  # a batch this large has its signatures checked by worker processes
 
 
 @dataclass(frozen=True)
@@ -139,7 +139,7 @@ def schedules(draw: st.DrawFn) -> Schedule:
 
 @pytest.mark.slow
 def test_drawn_interleavings_of_submissions_and_batches_on_shared_dossiers(database_url: str) -> None:
-    world, refs, trajectories = claims_world(database_url, threads=PROVIDERS, clients=CLIENTS)
+    world, refs, trajectories = claims_world(database_url, threads=PROVIDERS, clients=CLIENTS, workers=2)
     ledger = world.ledger
     employers = itertools.count(30_000_000)
     accepted_claims: dict[str, set[str]] = {ref: set() for ref in refs}  # over all examples so far
@@ -232,5 +232,7 @@ def test_drawn_interleavings_of_submissions_and_batches_on_shared_dossiers(datab
 
     try:
         round_()
+        assert ledger.pool.size == 2  # the bulk batches could use the workers
     finally:
         ledger.close()
+        ledger.pool.close()

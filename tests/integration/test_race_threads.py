@@ -22,9 +22,10 @@ from tests.support import World, claim, commission, make_world, new_id
 THREADS, CLIENTS, ROUNDS = 8, 3, 50
 
 
-def claims_world(url: str, threads: int = THREADS, clients: int = CLIENTS) -> tuple[World, list[str], dict[tuple[str, str], str]]:
+def claims_world(url: str, threads: int = THREADS, clients: int = CLIENTS,
+                 workers: int = 0) -> tuple[World, list[str], dict[tuple[str, str], str]]:
     """Providers ``p-0..`` each with a trajectory for each client: (world, client_refs, {(provider, ref): trajectory})."""
-    world = make_world(url)
+    world = make_world(url, workers)
     refs = [world.ledger.pseudonym(bsn) for bsn in ("111222333", "123456782", "100000009", "111111110")[:clients]]
     trajectories = {}
     for n in range(threads):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import random
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -20,6 +21,7 @@ from ledger.domain.canonical import canonical_bytes
 from ledger.domain.envelope import b64encode, key_id_for, public_key_bytes
 from ledger.domain.errors import BadSignature, IdempotencyConflict, MalformedSubmission, RevokedKey, UnknownKey, UnknownParty
 from ledger.domain.receipt import verify_receipt
+from ledger.infra.ed25519_pool import Batch
 from ledger.infra.storage.tables import log_entries
 from ledger.settings import SettingsError
 from ledger.synthetic.bsn import draw_bsns
@@ -258,7 +260,32 @@ def test_a_failed_write_leaves_no_trace_in_the_cached_dossier(world: World, monk
     assert world.ledger.dossier(ref).data["claims"][first["claim_id"]]
 
 
-def test_a_large_batch_is_checked_on_the_workers_and_bad_signatures_store_nothing(world: World) -> None:
+def test_a_large_batch_is_checked_on_the_workers_and_bad_signatures_store_nothing(database_url: str,
+                                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    world = make_world(database_url, workers=2)
+    pool, parallel = world.ledger.pool, []
+    reserve = pool.batch
+
+    @contextmanager
+    def watched(size: int) -> Iterator[Batch]:
+        with reserve(size) as batch:
+            parallel.append(batch.parallel)
+            yield batch
+
+    monkeypatch.setattr(pool, "batch", watched)
+    try:
+        _large_batch_with_bad_signatures(world)
+        assert parallel == [True]  # the workers checked it (and signed its receipts)
+    finally:
+        world.ledger.close()
+        world.ledger.pool.close()
+
+
+def test_a_large_batch_checked_in_process_gives_the_same_results(world: World) -> None:
+    _large_batch_with_bad_signatures(world)
+
+
+def _large_batch_with_bad_signatures(world: World) -> None:
     refs = [world.ledger.pseudonym(bsn) for bsn in draw_bsns(random.Random(7), 40)]
     items = [world.signed("gemeente-haarlem", commission(ref)) for ref in refs]
     bad = {3, 11, len(items) - 1}

@@ -1,4 +1,8 @@
+import os
+
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given
 from hypothesis import strategies as st
@@ -76,7 +80,26 @@ def test_malformed_envelopes_name_the_field(mutate, field: str) -> None:  # type
     assert err.value.field == field
 
 
-def test_private_key_loads_from_pem_and_seed() -> None:
+def test_private_keys_load_from_pem_pkcs8_only() -> None:
     assert public_key_bytes(load_private_key(private_key_pem(KEY))) == public_key_bytes(KEY)
-    with pytest.raises(ValueError):
-        load_private_key(b"nonsense")
+    assert public_key_bytes(load_private_key(b"\n" + private_key_pem(KEY))) == public_key_bytes(KEY)
+
+
+@pytest.mark.parametrize(("content", "says"), [
+    pytest.param(os.urandom(32), "not an Ed25519 private key in PEM", id="32 random bytes (the pseudonym key)"),
+    pytest.param(KEY.private_bytes_raw(), "not an Ed25519 private key in PEM", id="a raw 32-byte seed"),
+    pytest.param(b"nonsense", "not an Ed25519 private key in PEM", id="nonsense"),
+    pytest.param(KEY.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo),
+                 "not an Ed25519 private key in PEM", id="a public key"),
+    pytest.param(ec.generate_private_key(ec.SECP256R1()).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()),
+        "not an Ed25519 private key", id="an EC private key"),
+    pytest.param(KEY.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                   serialization.BestAvailableEncryption(b"secret")),
+                 "an encrypted private key", id="an encrypted key"),
+    pytest.param(b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", "not a readable PEM private key",
+                 id="a damaged PEM"),
+])
+def test_anything_but_an_ed25519_pem_private_key_is_refused(content: bytes, says: str) -> None:
+    with pytest.raises(ValueError, match=says):
+        load_private_key(content)

@@ -1,8 +1,10 @@
+import shutil
+import stat
 from pathlib import Path
 
 import pytest
 
-from ledger.settings import Settings, SettingsError, create_keys
+from ledger.settings import Settings, SettingsError, create_keys, write_secret
 
 
 def test_settings_need_keys_and_refuse_bad_numbers(tmp_path: Path) -> None:
@@ -20,3 +22,27 @@ def test_settings_need_keys_and_refuse_bad_numbers(tmp_path: Path) -> None:
     for bad in ("0", "-3", "many"):
         with pytest.raises(SettingsError):
             Settings.from_environ({**env, "TRAJECTLEDGER_CHECKPOINT_EVERY_SECONDS": bad})
+
+
+def test_keys_are_written_readable_by_their_owner_only(tmp_path: Path) -> None:
+    create_keys(tmp_path / "keys")
+    assert stat.S_IMODE((tmp_path / "keys").stat().st_mode) == 0o700
+    for name in ("operator.pem", "pseudonym.key"):
+        assert stat.S_IMODE((tmp_path / "keys" / name).stat().st_mode) == 0o600
+    left = tmp_path / "left-readable.pem"
+    left.write_bytes(b"old")
+    left.chmod(0o644)
+    with pytest.raises(FileExistsError):
+        write_secret(left, b"new")  # never overwrites unless told
+    write_secret(left, b"new", replace=True)
+    assert left.read_bytes() == b"new" and stat.S_IMODE(left.stat().st_mode) == 0o600
+
+
+def test_an_operator_key_that_is_not_an_ed25519_pem_key_is_refused(tmp_path: Path) -> None:
+    create_keys(tmp_path / "keys")
+    env = {"TRAJECTLEDGER_KEY_DIR": str(tmp_path / "keys")}
+    Settings.from_environ(env)
+    shutil.copy(tmp_path / "keys" / "pseudonym.key", tmp_path / "keys" / "operator.pem")  # 32 random bytes
+    with pytest.raises(SettingsError, match=r"TRAJECTLEDGER_KEY_DIR: cannot load the operator key .*operator\.pem: "
+                                            r"not an Ed25519 private key in PEM"):
+        Settings.from_environ(env)

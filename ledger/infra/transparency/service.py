@@ -15,6 +15,9 @@ transaction) in log order, a page at a time: memory stays O(log n) whatever the 
   of an append-only log and never change: their hashes are kept in memory once computed
   (about 2 hashes per ``TILE`` entries), so a proof reads at most two tiles of leaves once
   the log has been hashed by this process, not the whole log.
+
+The origin is fixed by the log's first stored checkpoint: a ``TransparencyLog`` under another
+origin refuses to start (``SettingsError``).
 """
 
 from __future__ import annotations
@@ -89,12 +92,26 @@ class TransparencyLog:
             Checkpoint(origin, 0, bytes(32))  # the origin must be one line
         except (InvalidKeyError, ValueError) as exc:
             raise SettingsError(f"the log origin {origin!r} cannot name the checkpoint key: {exc}") from exc
+        self._refuse_another_origin()
         self._clock = clock
         self._lock = threading.Lock()
         self._accumulator = RootAccumulator()
         self._perfect: dict[tuple[int, int], bytes] = {}  # (start, size) -> MTH, for size >= TILE
         self._known_size = 0  # the newest checkpoint this process knows of ...
         self._known_at = clock()  # ... and when it learned of it
+
+    def _refuse_another_origin(self) -> None:
+        """A log keeps the origin its first checkpoint was signed under: checkpoints under
+        another would not verify as one log, so the ledger refuses to start under it."""
+        with self.engine.connect() as connection:
+            first = connection.execute(select(checkpoints.c.note).order_by(checkpoints.c.tree_size).limit(1)).scalar()
+        if first is None:
+            return
+        stored = first.split("\n", 1)[0]
+        if stored != self.origin:
+            raise SettingsError(
+                f"TRAJECTLEDGER_LOG_ORIGIN is {self.origin!r}, but this ledger's checkpoints are signed under the "
+                f"origin {stored!r}; set TRAJECTLEDGER_LOG_ORIGIN={stored} (a log keeps its origin)")
 
     # --- reading the log ------------------------------------------------------------
 
