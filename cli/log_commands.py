@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ledger.bundle.archive import bundle_directory
 from ledger.verify import STEPS, MalformedInput, VerifyError, verify_bundle
 
 EXIT_OK = 0
@@ -27,7 +28,7 @@ def add_commands(subparsers: Any, open_ledger: Callable[[], Any]) -> None:
     p.set_defaults(handler=lambda args: cmd_export(args, open_ledger))
 
     p = subparsers.add_parser("verify", help="verify an export bundle offline (no database)")
-    p.add_argument("dir", help="the bundle directory")
+    p.add_argument("dir", metavar="PATH", help="the bundle directory, or the .tar.gz the API serves (GET /v1/log/export)")
     p.add_argument("--trusted-operator-key", metavar="FILE",
                    help="a file holding the operator's C2SP verifier key string, obtained out of band")
     p.add_argument("--against", metavar="FILE",
@@ -62,7 +63,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
         trusted = None if args.trusted_operator_key is None else _read(args.trusted_operator_key,
                                                                         "--trusted-operator-key").decode("utf-8")
         against = None if args.against is None else _read(args.against, "--against")
-        verified = verify_bundle(Path(args.dir), trusted_key=trusted, against=against, workers=args.workers)
+        with bundle_directory(Path(args.dir)) as directory:  # an archive: unpacked safely, removed after
+            verified = verify_bundle(directory, trusted_key=trusted, against=against, workers=args.workers)
     except UnicodeDecodeError as exc:
         print(f"FAILED: --trusted-operator-key: step (1) {STEPS[1]}: not UTF-8 text: {exc}")
         return MalformedInput.exit_code

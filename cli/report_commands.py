@@ -4,6 +4,11 @@
 sets ``handler`` (``args -> int``) as its default; handlers print reports to stdout.
 ``open_ledger()`` returns a ready ``Ledger``; the handler closes it. Errors are typed
 (``projections.errors``, all ``LedgerError``s) and left to the CLI's one translation table.
+
+The three reports read entries from a source (``projections.source.EntrySource``): the
+ledger, with its read models (``engine``), or with ``--bundle PATH`` a verified export
+(``cli.bundle_input``), folded from its entries with no engine - the same code either way,
+and no database, keys or settings for a bundle.
 """
 
 from __future__ import annotations
@@ -14,6 +19,10 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+from sqlalchemy import Engine
+
+from cli.bundle_input import add_options as add_bundle_options
+from cli.bundle_input import on_bundle, wants_bundle
 from ledger.domain.entry import now_utc, recording_date
 from projections.definitions.registry import DefinitionRegistry, installed
 from projections.evaluation import GROUPS
@@ -32,8 +41,10 @@ from projections.reports import (
     rates_table,
     replay_document,
 )
+from projections.source import EntrySource
 
 OpenLedger = Callable[[], Any]  # () -> ledger.application.Ledger
+Report = Callable[[argparse.Namespace, EntrySource, Engine | None], int]  # (args, entries, read models' engine)
 
 def _date_argument(text: str) -> date:
     try:
@@ -60,8 +71,8 @@ def _add_time_options(parser: argparse.ArgumentParser) -> None:
 
 
 def add_commands(subparsers: Any, open_ledger: OpenLedger) -> None:
-    def bind(run: Callable[[argparse.Namespace, Any], int]) -> Callable[[argparse.Namespace], int]:
-        return lambda args: _handle(run, args, open_ledger)
+    def bind(run: Report) -> Callable[[argparse.Namespace], int]:
+        return lambda args: _report(run, args, open_ledger)
 
     p = subparsers.add_parser("replay", help="outflow rates side by side under several definitions")
     p.add_argument("--definition", dest="definitions", action="extend", nargs="+", metavar="NAME",
@@ -69,29 +80,35 @@ def add_commands(subparsers: Any, open_ledger: OpenLedger) -> None:
     p.add_argument("--by", choices=GROUPS, default="provider")
     p.add_argument("--only", choices=("rates", "differences"), help="print one of the two sections")
     _add_time_options(p)
+    add_bundle_options(p)
     p.set_defaults(handler=bind(_replay))
 
     p = subparsers.add_parser("flags", help="attribution flags on placement claims")
     p.add_argument("--flag", dest="flags", action="extend", nargs="+", choices=FLAGS, metavar="FLAG",
                    help="only these flags: " + ", ".join(FLAGS))
     _add_time_options(p)
+    add_bundle_options(p)
     p.set_defaults(handler=bind(_flags))
 
     p = subparsers.add_parser("payments", help="what each provider is owed per contract, and under other definitions")
     p.add_argument("--definition", dest="definitions", action="extend", nargs="+", metavar="NAME",
                    help="definitions to compare with (default: every installed one)")
     _add_time_options(p)
+    add_bundle_options(p)
     p.set_defaults(handler=bind(_payments))
 
     p = subparsers.add_parser("read-models", help="bring the projection tables up to date")
     p.add_argument("--rebuild", action="store_true", help="empty them and apply every entry again")
-    p.set_defaults(handler=bind(_read_models))
+    p.set_defaults(handler=lambda args: _read_models(args, open_ledger))
 
 
-def _handle(run: Callable[[argparse.Namespace, Any], int], args: argparse.Namespace, open_ledger: OpenLedger) -> int:
+def _report(run: Report, args: argparse.Namespace, open_ledger: OpenLedger) -> int:
+    """``run`` on the bundle's entries with --bundle (never opening the ledger), else on the ledger's."""
+    if wants_bundle(args):
+        return on_bundle(args, lambda entries: run(args, entries, None))
     ledger = open_ledger()
     try:
-        return run(args, ledger)
+        return run(args, ledger, ledger.engine)
     finally:
         ledger.close()
 
@@ -118,10 +135,10 @@ def _definitions(registry: DefinitionRegistry, args: argparse.Namespace) -> list
     return registry.resolve(args.definitions or registry.names())
 
 
-def _replay(args: argparse.Namespace, ledger: Any) -> int:
+def _replay(args: argparse.Namespace, source: EntrySource, engine: Engine | None) -> int:
     registry = installed()
     definitions = _definitions(registry, args)
-    result = replay_ledger(ledger, ledger.engine, definitions, _peildatum(args), args.as_known_at, registry)
+    result = replay_ledger(source, engine, definitions, _peildatum(args), args.as_known_at, registry)
     tables = []
     if args.only in (None, "rates"):
         tables.append(rates_table(result, args.by, compact=args.format == "table"))
@@ -136,9 +153,9 @@ def _replay(args: argparse.Namespace, ledger: Any) -> int:
     return 0
 
 
-def _flags(args: argparse.Namespace, ledger: Any) -> int:
+def _flags(args: argparse.Namespace, source: EntrySource, engine: Engine | None) -> int:
     peildatum = _given_peildatum(args)  # none: every fact known counts
-    listing = flag_listing(load_dossiers(ledger, ledger.engine, args.as_known_at), peildatum, args.flags or ())
+    listing = flag_listing(load_dossiers(source, engine, args.as_known_at), peildatum, args.flags or ())
     shown = peildatum.isoformat() if peildatum else None
     title = f"Flagged claims ({len(listing)}) - peildatum {shown or 'none'}, as known at {_known(args)}"
     document = flags_document(listing, shown, args.as_known_at)
@@ -146,11 +163,11 @@ def _flags(args: argparse.Namespace, ledger: Any) -> int:
     return 0
 
 
-def _payments(args: argparse.Namespace, ledger: Any) -> int:
+def _payments(args: argparse.Namespace, source: EntrySource, engine: Engine | None) -> int:
     registry = installed()
     definitions = _definitions(registry, args)
     peildatum = _peildatum(args)
-    results = evaluate_ledger(ledger, ledger.engine, definitions, peildatum, args.as_known_at, registry)
+    results = evaluate_ledger(source, engine, definitions, peildatum, args.as_known_at, registry)
     names = [d.name for d in definitions]
     rows = payments(results, names)
     title = f"Owed per contract (cents) - peildatum {peildatum}, as known at {_known(args)}"
@@ -159,8 +176,12 @@ def _payments(args: argparse.Namespace, ledger: Any) -> int:
     return 0
 
 
-def _read_models(args: argparse.Namespace, ledger: Any) -> int:
-    models = ReadModels(ledger.engine)
-    applied = models.rebuild(ledger) if args.rebuild else models.catch_up(ledger)
-    print(f"applied {applied} entries; read models are at log index {models.last_applied()}")
+def _read_models(args: argparse.Namespace, open_ledger: OpenLedger) -> int:
+    ledger = open_ledger()
+    try:
+        models = ReadModels(ledger.engine)
+        applied = models.rebuild(ledger) if args.rebuild else models.catch_up(ledger)
+        print(f"applied {applied} entries; read models are at log index {models.last_applied()}")
+    finally:
+        ledger.close()
     return 0

@@ -1,0 +1,78 @@
+"""``--bundle PATH``: a report read from a verified export instead of the operator's database.
+
+``add_options(parser)`` adds ``--bundle``, ``--trusted-operator-key``, ``--against`` and
+``--workers`` (as ``verify`` has them); ``on_bundle(args, report)`` opens the bundle (a
+directory or the API's ``.tar.gz``), runs the verifier's whole checklist, and only then calls
+``report(entries)`` with the bundle's entries as the projections' source. No database, no
+keys, no settings. A bundle that does not verify gives no report: its first failure goes to
+standard error as ``verify`` prints it (``FAILED: ...``) and the exit code is ``verify``'s
+(2 malformed, 3 verification failed); standard output is left to the report alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from ledger.bundle.source import open_verified
+from ledger.verify import STEPS, MalformedInput, VerifyError
+from projections.source import EntrySource
+
+
+def add_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("reading a downloaded export instead of the database")
+    group.add_argument("--bundle", metavar="PATH",
+                       help="an export bundle directory or its .tar.gz: verified first (as 'verify' does), "
+                            "then reported on; no database, keys or settings")
+    group.add_argument("--trusted-operator-key", metavar="FILE",
+                       help="with --bundle: a file holding the operator's C2SP verifier key string, obtained out of band")
+    group.add_argument("--against", metavar="FILE",
+                       help="with --bundle: a signed checkpoint kept earlier; the bundle's log must extend it")
+    group.add_argument("--workers", type=int, default=None,
+                       help="with --bundle: processes verifying signatures (default: one per core, at most 8; 0 = in-process)")
+
+
+def wants_bundle(args: argparse.Namespace) -> bool:
+    """True with --bundle; the bundle-only options without it are a usage error (``ValueError``)."""
+    if args.bundle is not None:
+        return True
+    given = [option for option, value in (("--trusted-operator-key", args.trusted_operator_key),
+                                          ("--against", args.against), ("--workers", args.workers)) if value is not None]
+    if given:
+        raise ValueError(f"{', '.join(given)} only apply to a report on an export: add --bundle PATH")
+    return False
+
+
+def on_bundle(args: argparse.Namespace, report: Callable[[EntrySource], int]) -> int:
+    """Verify the bundle ``args.bundle``, then ``report`` on its entries (see the module note)."""
+    try:
+        trusted = None if args.trusted_operator_key is None else _read(
+            args.trusted_operator_key, "--trusted-operator-key").decode("utf-8")
+        against = None if args.against is None else _read(args.against, "--against")
+    except UnicodeDecodeError as exc:
+        print(f"FAILED: --trusted-operator-key: step (1) {STEPS[1]}: not UTF-8 text: {exc}", file=sys.stderr)
+        return MalformedInput.exit_code
+    except VerifyError as exc:
+        return _failed(exc)
+    try:
+        with open_verified(Path(args.bundle), trusted_key=trusted, against=against, workers=args.workers) as bundle:
+            verified = bundle.verified
+            print(f"verified {verified.tree_size} entries of {verified.origin} in {args.bundle}; "
+                  f"trusted by: {verified.anchor}", file=sys.stderr)
+            return report(bundle.entries)
+    except VerifyError as exc:  # the checklist's first failure, or entries changed after it ran
+        return _failed(exc)
+
+
+def _failed(exc: VerifyError) -> int:
+    print(f"FAILED: {exc}", file=sys.stderr)
+    return exc.exit_code
+
+
+def _read(name: str, option: str) -> bytes:
+    try:
+        return Path(name).read_bytes()
+    except OSError as exc:
+        raise MalformedInput(1, "file.unreadable", f"cannot read {name}: {exc}", where=option) from exc
