@@ -38,8 +38,9 @@ TAGS = [
 def create_app(settings: ApiSettings | Settings) -> FastAPI:
     config = settings if isinstance(settings, ApiSettings) else ApiSettings(settings)
     pool = Ed25519Pool(signing_key=config.ledger.operator_key)  # batches' signatures on every core, while served
-    ledger = Ledger(config.ledger, pool)
-    reader = Reader(ledger, installed())
+    definitions = installed()
+    ledger = Ledger(config.ledger, pool, definitions=definitions.names())  # a commission must name one of them
+    reader = Reader(ledger, definitions)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -24,6 +24,7 @@ from ledger.domain.envelope import private_key_pem
 from ledger.domain.errors import InvalidSubmission, LedgerBusy, LedgerError, Refusal
 from ledger.infra.ed25519_pool import Ed25519Pool
 from ledger.settings import Settings, SettingsError, create_keys, database_url, load_keys, write_secret
+from projections.definitions.registry import installed
 from projections.errors import DuplicateDefinition, InconsistentHistory, InvalidPlugin, LogGap
 
 EXIT_OK, EXIT_REFUSED, EXIT_INVALID, EXIT_VERIFY, EXIT_BUSY, EXIT_CONFIG = 0, 1, 2, 3, 75, 78
@@ -44,7 +45,7 @@ EXIT_CODES: list[tuple[type[Exception], int]] = [
 
 
 def open_ledger() -> Ledger:
-    return Ledger(Settings.from_environ())
+    return Ledger(Settings.from_environ(), definitions=installed().names())
 
 
 def cmd_init_keys(args: argparse.Namespace) -> int:
@@ -64,7 +65,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     settings = Settings(database_url(os.environ), operator_key, pseudonym_key)
     pool = Ed25519Pool(signing_key=operator_key)  # the batches' signatures on every core
     pool.start()
-    ledger = Ledger(settings, pool)
+    ledger = Ledger(settings, pool, definitions=installed().names())
     history = generate(seed=args.seed, clients=args.clients, operator_key=operator_key, pseudonymise=ledger.pseudonym)
     verdicts: Counter[str] = Counter()
     batch: list[dict[str, Any]] = []

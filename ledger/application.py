@@ -24,7 +24,7 @@ import time
 import uuid
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any, Collection, Iterable, Sequence
 
 from eventsourcing.application import AggregateNotFoundError, Application, Repository
 from eventsourcing.persistence import IntegrityError, OperationalError
@@ -50,6 +50,7 @@ from ledger.domain.errors import (
     IdempotencyConflict,
     InvalidSubmission,
     LedgerBusy,
+    MalformedSubmission,
     OperatorKeyNotLive,
     Refusal,
     UnknownKey,
@@ -92,10 +93,14 @@ class Ledger(Application[uuid.UUID]):
     name = "trajectledger"
     snapshotting_intervals = {Dossier: 50, Registry: 50}
 
-    def __init__(self, settings: Settings, pool: Ed25519Pool | None = None) -> None:
+    def __init__(self, settings: Settings, pool: Ed25519Pool | None = None,
+                 definitions: Collection[str] | None = None) -> None:
         """``pool``: Ed25519 worker processes for batches, owned (started and closed) by the
-        caller; without one, batches check and sign in this process."""
+        caller; without one, batches check and sign in this process. ``definitions``: the
+        outflow definitions installed where the ledger runs; a commission naming another is
+        not recorded (None: not checked)."""
         self.settings = settings
+        self._definitions = None if definitions is None else frozenset(definitions)
         if pool is not None and (pool.signing_key is None or
                                  public_key_bytes(pool.signing_key) != public_key_bytes(settings.operator_key)):
             raise SettingsError("the signature pool must sign with this ledger's operator key")
@@ -239,11 +244,16 @@ class Ledger(Application[uuid.UUID]):
 
     # --- check ---------------------------------------------------------------------------
 
-    @staticmethod
-    def parsed(data: Any) -> Envelope:
+    def parsed(self, data: Any) -> Envelope:
         """The envelope, its shape and its payload checked (``InvalidSubmission`` if not)."""
         envelope = parse_envelope(data)
         validate_payload(envelope.payload)
+        payload = envelope.payload
+        if (self._definitions is not None and payload["type"] == "TrajectoryCommissioned"
+                and payload["definition"] not in self._definitions):
+            raise MalformedSubmission(
+                f"no outflow definition {payload['definition']!r} is installed; installed: {', '.join(sorted(self._definitions))}",
+                rule="definition.unknown", field="payload.definition")
         return envelope
 
     def signing_key(self, envelope: Envelope) -> bytes:

@@ -161,3 +161,16 @@ def test_a_revoked_key_can_no_longer_submit(world: ApiWorld) -> None:
     assert response.status_code == 422 and response.json()["rule"] == "key.revoked"
     world.keys[HAARLEM] = new_key
     assert world.post_envelope(HAARLEM, commission(REF)).status_code == 201
+
+
+def test_a_commission_naming_no_installed_definition_is_refused_unrecorded(world: ApiWorld) -> None:
+    """The server knows the installed definitions: 'zes-maanden' would later show as unjudged."""
+    before = log_size(world)
+    response = world.post_envelope(HAARLEM, commission(REF, definition="zes-maanden"))
+    assert response.status_code in (400, 422)
+    body = response.json()
+    assert (body["rule"], body["field"]) == ("definition.unknown", "payload.definition")
+    assert "zes-maanden" in body["detail"] and "six-month-rule" in body["detail"] and "receipt" not in body
+    assert log_size(world) == before
+    plugin = world.post_envelope(HAARLEM, commission(REF, definition="employed-q2"))  # an installed plugin counts
+    assert plugin.status_code == 201, plugin.text

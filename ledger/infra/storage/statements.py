@@ -2,8 +2,8 @@
 
 A submission writes its events and its log rows, and a command reads an aggregate's
 events. Through SQLAlchemy each statement paid for compilation-cache lookups, result
-objects and an ORM session, which together cost more than the database did (~60% of a
-submission on SQLite). These statements go straight to the driver's cursor instead.
+objects and an ORM session, which together cost more than the database did. These
+statements go straight to the driver's cursor instead.
 
 SQLAlchemy still owns everything else: the engine and its pool (connections come from
 ``engine.raw_connection()``, so the pool's connect hooks - SQLite's pragmas - apply),
