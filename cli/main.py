@@ -16,6 +16,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Callable
 
+from cli import party_client
 from cli.log_commands import add_commands as add_log_commands
 from cli.party_commands import add_commands as add_party_commands
 from cli.report_commands import add_commands as add_projection_commands
@@ -224,7 +225,11 @@ def cmd_receipt(args: argparse.Namespace) -> int:
 
 
 def cmd_pseudonym(args: argparse.Namespace) -> int:
-    """Read BSNs from standard input (never from the command line), print client_refs."""
+    """Read BSNs from standard input (never from the command line), print client_refs: asked
+    of a served ledger as a party (``--url`` or TRAJECTLEDGER_URL), else with the operator's
+    pseudonymisation key."""
+    if args.url or os.environ.get(party_client.ENVIRONMENT["url"]):
+        return party_client.pseudonyms_over_api(args, sys.stdin)
     ledger = open_ledger()
     for line in sys.stdin:
         if line.strip():
@@ -271,12 +276,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("envelope_id")
     p.set_defaults(handler=cmd_receipt)
 
-    p = sub.add_parser("pseudonym", help="BSNs on standard input -> client_refs")
+    p = sub.add_parser("pseudonym", help="BSNs on standard input -> client_refs (over the API with --url)")
+    party_client.add_connection_options(p)
     p.set_defaults(handler=cmd_pseudonym)
 
     add_log_commands(sub, open_ledger)  # export, verify, checkpoint
     add_projection_commands(sub, open_ledger)  # replay, flags
     add_party_commands(sub, open_ledger)  # key, party
+    party_client.add_commands(sub)  # get, export-download (as a party, over the API)
     try:
         from api.serve import add_commands as add_api_commands
     except ImportError:  # the [api] extra is not installed

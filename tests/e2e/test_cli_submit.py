@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,43 +13,13 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from api.app import create_app
-from api.settings import ApiSettings
 from cli.main import main
 from cli.submit_file import derived_envelope_id
-from ledger.application import Ledger
-from ledger.domain.envelope import private_key_pem
-from ledger.domain.identity import client_ref
 from sdk.client import LedgerClient
-from tests.e2e.server import running
-from tests.support import VALID_BSNS, commission, make_world, new_id, payload
+from tests.e2e.conftest import Served
+from tests.support import commission, new_id, payload
 
 FUNDER, PROVIDER = "gemeente-haarlem", "werkfit"
-
-
-@dataclass
-class Served:
-    url: str
-    ledger: Ledger
-    key_files: dict[str, Path]
-    refs: list[str]
-
-
-@pytest.fixture
-def served(database_url: str, tmp_path: Path) -> Iterator[Served]:
-    world = make_world(database_url)  # the cast registered
-    settings, keys = world.ledger.settings, world.keys
-    world.ledger.close()
-    key_files = {}
-    for party, key in keys.items():
-        key_files[party] = tmp_path / f"{party}.pem"
-        key_files[party].write_bytes(private_key_pem(key))
-    app = create_app(ApiSettings(settings))
-    try:
-        with running(app) as url:
-            yield Served(url, app.state.ledger, key_files, [client_ref(settings.pseudonym_key, b) for b in VALID_BSNS])
-    finally:
-        app.state.ledger.close()
 
 
 def without_id(item: dict[str, Any]) -> dict[str, Any]:
