@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from cli import party_client
+from cli.backup_commands import add_commands as add_backup_commands
 from cli.log_commands import add_commands as add_log_commands
 from cli.party_commands import add_commands as add_party_commands
 from cli.report_commands import add_commands as add_projection_commands
@@ -284,6 +285,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_projection_commands(sub, open_ledger)  # replay, flags
     add_party_commands(sub, open_ledger)  # key, party
     party_client.add_commands(sub)  # get, export-download (as a party, over the API)
+    add_backup_commands(sub)  # backup, restore
     try:
         from api.serve import add_commands as add_api_commands
     except ImportError:  # the [api] extra is not installed
