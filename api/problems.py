@@ -30,6 +30,7 @@ from ledger.domain.errors import (
     BadSignature,
     DateInconsistent,
     DoubleClaim,
+    FieldErrors,
     IdempotencyConflict,
     InvalidSubmission,
     InvalidTransition,
@@ -153,7 +154,9 @@ def error_problem(exc: BaseException) -> tuple[Kind, dict[str, Any]]:
     """The problem for an error raised on purpose (or a storage outage)."""
     kind = kind_of(exc) or INTERNAL
     if isinstance(exc, LedgerError):
-        extra = {"conflicting_claim": exc.conflicting_claim} if isinstance(exc, Refusal) else {}
+        extra: dict[str, Any] = {"conflicting_claim": exc.conflicting_claim} if isinstance(exc, Refusal) else {}
+        if isinstance(exc, FieldErrors):
+            extra["errors"] = exc.errors  # every invalid field of the payload
         return kind, problem(kind, exc.detail, exc.rule, exc.field, **extra)
     if kind.expose:
         return kind, problem(kind, str(exc), kind.rule)

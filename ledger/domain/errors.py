@@ -49,6 +49,25 @@ class MalformedSubmission(InvalidSubmission):
     rule = "envelope.malformed"
 
 
+class FieldErrors(MalformedSubmission):
+    """Several fields of one payload are invalid. ``errors`` names each (rule, field,
+    detail); the error's own rule and field are the first one's (``FieldErrors.of``)."""
+
+    def __init__(self, detail: str, *, rule: str | None = None, field: str | None = None,
+                 errors: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(detail, rule=rule, field=field)
+        self.errors = errors or []
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**super().as_dict(), "errors": self.errors}
+
+    @classmethod
+    def of(cls, errors: list[LedgerError]) -> FieldErrors:
+        first = errors[0]
+        return cls(f"{len(errors)} invalid fields: " + "; ".join(str(e) for e in errors),
+                   rule=first.rule, field=first.field, errors=[e.as_dict() for e in errors])
+
+
 class UnknownParty(InvalidSubmission):
     rule = "party.unknown"
 

@@ -13,7 +13,7 @@ import uuid
 from datetime import date
 from typing import Any, Callable
 
-from ledger.domain.errors import MalformedSubmission
+from ledger.domain.errors import FieldErrors, LedgerError, MalformedSubmission
 from ledger.domain.identity import validate_client_ref, validate_kvk
 
 ROLES = ("operator", "funder", "provider", "auditor")
@@ -181,7 +181,8 @@ def is_registry_type(payload_type: object) -> bool:
 
 
 def validate_payload(payload: Any) -> dict[str, Any]:
-    """Return the payload unchanged if its shape is right; raise naming the first bad field."""
+    """Return the payload unchanged if its shape is right; else raise naming the bad field,
+    or ``FieldErrors`` naming every bad field when there are several."""
     if not isinstance(payload, dict):
         raise _fail("payload", "field.type", "the payload is a JSON object")
     kind = payload.get("type")
@@ -190,15 +191,24 @@ def validate_payload(payload: Any) -> dict[str, Any]:
     fields = FIELDS.get(kind)
     if fields is None:
         raise _fail("payload.type", "type.unknown", f"unknown payload type {kind!r}")
+    problems: list[LedgerError] = []
     for name, check in fields.items():
         if name not in payload:
-            raise _fail(_LABELS[name], "field.required", "required")
-        if name != "type":
+            problems.append(_fail(_LABELS[name], "field.required", "required"))
+        elif name != "type":
             value = payload[name]
-            normalised = check(value, _LABELS[name])
+            try:
+                normalised = check(value, _LABELS[name])
+            except MalformedSubmission as exc:
+                problems.append(exc)
+                continue
             if normalised != value:
-                raise _fail(_LABELS[name], "field.canonical", f"write it as {normalised!r}")
-    if len(payload) != len(fields):  # every field is present: anything more is unknown
-        extra = sorted(set(payload) - set(fields))
-        raise _fail(f"payload.{extra[0]}", "field.unknown", f"not a field of {kind}")
+                problems.append(_fail(_LABELS[name], "field.canonical", f"write it as {normalised!r}"))
+    if problems or len(payload) != len(fields):  # every field is present: anything more is unknown
+        problems += [_fail(f"payload.{name}", "field.unknown", f"not a field of {kind}")
+                     for name in sorted(set(payload) - set(fields))]
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        raise FieldErrors.of(problems)
     return payload

@@ -174,3 +174,16 @@ def test_a_commission_naming_no_installed_definition_is_refused_unrecorded(world
     assert log_size(world) == before
     plugin = world.post_envelope(HAARLEM, commission(REF, definition="employed-q2"))  # an installed plugin counts
     assert plugin.status_code == 201, plugin.text
+
+
+def test_every_bad_field_of_an_envelope_comes_back_together(world: ApiWorld) -> None:
+    before = log_size(world)
+    bad = commission(REF, fee_cents=-1, contract="no-cure-maybe")
+    bad["colour"] = "red"
+    response = world.post_envelope(HAARLEM, bad)
+    assert response.status_code in (400, 422)
+    body = response.json()
+    fields = [e["field"] for e in body["errors"]]
+    assert {"payload.fee_cents", "payload.contract", "payload.colour"} <= set(fields) and len(fields) == 3
+    assert (body["field"], body["rule"]) == (body["errors"][0]["field"], body["errors"][0]["rule"])
+    assert log_size(world) == before

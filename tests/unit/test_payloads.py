@@ -1,6 +1,6 @@
 import pytest
 
-from ledger.domain.errors import MalformedSubmission
+from ledger.domain.errors import FieldErrors, MalformedSubmission
 from ledger.domain.payloads import DOSSIER_TYPES, REGISTRY_TYPES, validate_payload
 from tests.support import claim, commission, new_id
 
@@ -45,3 +45,20 @@ def test_every_type_requires_its_fields(kind: str) -> None:
     with pytest.raises(MalformedSubmission) as err:
         validate_payload({"type": kind, "envelope_id": new_id(), "occurred_on": "2024-01-01"})
     assert err.value.rule == "field.required"
+
+
+def test_every_bad_field_of_a_payload_is_named_together() -> None:
+    good = {"envelope_id": "0b5e1a9c-2f4d-4e6b-8a7c-1d2e3f4a5b6c", "type": "BenefitStarted", "occurred_on": "2024-01-01",
+            "client_ref": "ab" * 32, "benefit_id": "0b5e1a9c-2f4d-4e6b-8a7c-1d2e3f4a5b6d", "benefit": "WW", "start": "2024-01-01"}
+    assert validate_payload(dict(good)) == good
+    bad = {**good, "occurred_on": "1-1-2024", "benefit": "bijstand?", "colour": "red"}
+    del bad["start"]
+    with pytest.raises(FieldErrors) as raised:
+        validate_payload(bad)
+    named = [(e["field"], e["rule"]) for e in raised.value.errors]
+    assert [field for field, _ in named] == ["payload.occurred_on", "payload.benefit", "payload.start", "payload.colour"]
+    assert ("payload.start", "field.required") in named and ("payload.colour", "field.unknown") in named
+    assert (raised.value.field, raised.value.rule) == named[0] and str(raised.value).count(";") == 3
+    with pytest.raises(MalformedSubmission) as one:  # one bad field: that field's own error, as before
+        validate_payload({**good, "benefit": "bijstand?"})
+    assert not isinstance(one.value, FieldErrors) and one.value.field == "payload.benefit"
