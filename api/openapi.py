@@ -4,7 +4,8 @@ FastAPI generates it from the routes; ``build`` then adjusts what the rules requ
 paths relative to the server ``.../v1``, ``info.contact``, the ``API-Version`` header on
 every response, RFC 9457 ``application/problem+json`` for every 4xx/5xx (FastAPI's own 422
 validation response is replaced: invalid input is a 400 problem here), a 400 on every
-operation that takes input, 500 and 503 everywhere, and the request-signature scheme.
+operation that takes input, 500 and 503 everywhere, the request-signature scheme, and one
+schema per payload type for the envelope's ``payload`` (``api.schemas.payloads``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from api.schemas import Problem
+from api.schemas.payloads import payload_schemas, payload_union
 from api.settings import ApiSettings
 from api.signatures import __doc__ as SIGNATURE_SCHEME
 from api.version import API_PREFIX, API_VERSION
@@ -66,6 +68,7 @@ def build(app: FastAPI, settings: ApiSettings) -> dict[str, Any]:
         components.get("schemas", {}).pop(name, None)
     if "Problem" not in components.get("schemas", {}):
         raise RuntimeError("no route declares a problem response: the Problem schema is missing")
+    _describe_payloads(components.setdefault("schemas", {}))
     components["headers"] = {"API-Version": VERSION_HEADER}
     components["securitySchemes"] = {"httpSignature": {
         "type": "apiKey", "in": "header", "name": "Signature",
@@ -76,6 +79,17 @@ def build(app: FastAPI, settings: ApiSettings) -> dict[str, Any]:
             if method in ("get", "post", "put", "patch", "delete"):
                 _adjust(operation, method)
     return document
+
+
+def _describe_payloads(schemas: dict[str, Any]) -> None:
+    """The envelope's ``payload`` as one schema per payload type (generated from the ledger's
+    field table), a ``oneOf`` with a discriminator on ``type``. The document only: the route
+    still takes any object and the ledger validates the payload with its own rules."""
+    envelope = schemas.get("Envelope", {}).get("properties", {})
+    if "payload" not in envelope:
+        raise RuntimeError("the Envelope schema has no payload property to describe")
+    schemas.update(payload_schemas())
+    envelope["payload"] = payload_union(envelope["payload"].get("description", ""))
 
 
 def _relative(path: str) -> str:
