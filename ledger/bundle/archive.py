@@ -7,6 +7,8 @@ bundle's files (``layout``), at the top or in one folder (the API packs
 ``trajectledger-export/<file>``), and is copied to that bare name in the temporary
 directory. A link, a device, an absolute name, ``..``, an unknown or repeated file, or an
 archive that cannot be read is ``MalformedInput`` (step 1): exit 2, as a malformed bundle.
+So is one whose files add up to more than ``RATIO`` times the archive's own size (at least
+``FLOOR`` bytes): a bundle's JSON compresses a few times, a decompression bomb a thousand.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from ledger.bundle import layout
 from ledger.verify.errors import MalformedInput
 
 NAMES = frozenset((layout.MANIFEST, *layout.FILES))
+RATIO = 50  # unpacked bytes per archive byte, at most
+FLOOR = 256 * 1024 * 1024  # bytes any archive may unpack to
 
 
 @contextmanager
@@ -41,11 +45,12 @@ def bundle_directory(path: Path | str) -> Iterator[Path]:
         yield directory
 
 
-def unpack(archive: Path, directory: Path) -> None:
+def unpack(archive: Path, directory: Path, limit: int | None = None) -> None:
     """Copy the bundle's files out of ``archive`` (a tar file, compressed or not) into the
-    empty ``directory`` (see the module note)."""
+    empty ``directory`` (see the module note); ``limit``: the most bytes it may unpack to."""
     folders: set[str | None] = set()
     found: set[str] = set()
+    budget = max(FLOOR, RATIO * archive.stat().st_size) if limit is None else limit
     try:
         with tarfile.open(archive, "r:*") as tar:
             for member in tar:
@@ -64,6 +69,10 @@ def unpack(archive: Path, directory: Path) -> None:
                 if len(folders) > 1 or name in found:
                     raise _malformed("archive.member", f"{member.name}: the archive holds more than one bundle", archive)
                 found.add(name)
+                budget -= member.size  # what the member's header says it holds: exactly what is copied
+                if budget < 0:
+                    raise _malformed("archive.too-large", f"{archive.name} unpacks to more than its size allows "
+                                     "(a decompression bomb?)", archive)
                 source = tar.extractfile(member)
                 if source is None:  # a regular file always has contents to read; fail closed
                     raise _malformed("archive.member", f"cannot read {member.name}", archive)

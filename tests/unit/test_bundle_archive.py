@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from ledger.bundle import layout
-from ledger.bundle.archive import NAMES, bundle_directory
+from ledger.bundle.archive import NAMES, bundle_directory, unpack
 from ledger.verify import MalformedInput
 
 Member = tuple[tarfile.TarInfo, io.BytesIO | None]
@@ -123,3 +123,19 @@ def test_an_unreadable_archive_is_malformed(tmp_path: Path, damage: str) -> None
     with pytest.raises(MalformedInput) as refused, bundle_directory(archive):
         pytest.fail("opened")
     assert refused.value.rule == "archive.unreadable" and refused.value.step == 1
+
+
+def test_an_archive_that_unpacks_beyond_its_limit_is_malformed_and_leaves_nothing(tmp_path: Path) -> None:
+    """A decompression bomb: many zero bytes compress to almost nothing."""
+    zeros = bytes(2 * 1024 * 1024)
+    archive = write(tmp_path / "bomb.tar.gz", bundle()[:1] + [regular("trajectledger-export/" + layout.MANIFEST, zeros)])
+    assert archive.stat().st_size * 50 < len(zeros)  # far beyond the ratio a bundle's JSON compresses by
+    target = tmp_path / "out"
+    target.mkdir()
+    with pytest.raises(MalformedInput) as refused:
+        unpack(archive, target, limit=1024 * 1024)
+    assert refused.value.rule == "archive.too-large" and list(target.iterdir()) == []
+    fits = tmp_path / "fits"
+    fits.mkdir()
+    unpack(write(tmp_path / "ok.tar.gz", bundle()), fits)  # the default limit: a real bundle unpacks
+    assert {p.name for p in fits.iterdir()} == set(CONTENT)
