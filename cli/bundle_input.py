@@ -16,6 +16,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from cli.log_commands import add_trust_options, trust_inputs
 from ledger.bundle.source import open_verified
 from ledger.verify import STEPS, MalformedInput, VerifyError
 from projections.source import EntrySource
@@ -26,12 +27,7 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--bundle", metavar="PATH",
                        help="an export bundle directory or its .tar.gz: verified first (as 'verify' does), "
                             "then reported on; no database, keys or settings")
-    group.add_argument("--trusted-operator-key", metavar="FILE",
-                       help="with --bundle: a file holding the operator's C2SP verifier key string, obtained out of band")
-    group.add_argument("--against", metavar="FILE",
-                       help="with --bundle: a signed checkpoint kept earlier; the bundle's log must extend it")
-    group.add_argument("--workers", type=int, default=None,
-                       help="with --bundle: processes verifying signatures (default: one per core, at most 8; 0 = in-process)")
+    add_trust_options(group, "with --bundle: ")
 
 
 def wants_bundle(args: argparse.Namespace) -> bool:
@@ -48,9 +44,7 @@ def wants_bundle(args: argparse.Namespace) -> bool:
 def on_bundle(args: argparse.Namespace, report: Callable[[EntrySource], int]) -> int:
     """Verify the bundle ``args.bundle``, then ``report`` on its entries (see the module note)."""
     try:
-        trusted = None if args.trusted_operator_key is None else _read(
-            args.trusted_operator_key, "--trusted-operator-key").decode("utf-8")
-        against = None if args.against is None else _read(args.against, "--against")
+        trusted, against = trust_inputs(args)
     except UnicodeDecodeError as exc:
         print(f"FAILED: --trusted-operator-key: step (1) {STEPS[1]}: not UTF-8 text: {exc}", file=sys.stderr)
         return MalformedInput.exit_code
@@ -69,10 +63,3 @@ def on_bundle(args: argparse.Namespace, report: Callable[[EntrySource], int]) ->
 def _failed(exc: VerifyError) -> int:
     print(f"FAILED: {exc}", file=sys.stderr)
     return exc.exit_code
-
-
-def _read(name: str, option: str) -> bytes:
-    try:
-        return Path(name).read_bytes()
-    except OSError as exc:
-        raise MalformedInput(1, "file.unreadable", f"cannot read {name}: {exc}", where=option) from exc

@@ -29,12 +29,7 @@ def add_commands(subparsers: Any, open_ledger: Callable[[], Any]) -> None:
 
     p = subparsers.add_parser("verify", help="verify an export bundle offline (no database)")
     p.add_argument("dir", metavar="PATH", help="the bundle directory, or the .tar.gz the API serves (GET /v1/log/export)")
-    p.add_argument("--trusted-operator-key", metavar="FILE",
-                   help="a file holding the operator's C2SP verifier key string, obtained out of band")
-    p.add_argument("--against", metavar="FILE",
-                   help="a signed checkpoint kept earlier: prove this log extends it")
-    p.add_argument("--workers", type=int, default=None,
-                   help="processes verifying signatures (default: one per core, at most 8; 0 = in-process)")
+    add_trust_options(p)
     p.set_defaults(handler=cmd_verify)
 
     p = subparsers.add_parser("checkpoint", help="sign a checkpoint of the log now and print it")
@@ -58,11 +53,28 @@ def cmd_export(args: argparse.Namespace, open_ledger: Callable[[], Any]) -> int:
     return EXIT_OK
 
 
+def add_trust_options(parser: Any, prefix: str = "") -> None:
+    """``--trusted-operator-key``, ``--against`` and ``--workers``, as ``verify`` and the reports on a bundle take them."""
+    parser.add_argument("--trusted-operator-key", metavar="FILE",
+                        help=prefix + "a file holding the operator's C2SP verifier key string, obtained out of band")
+    parser.add_argument("--against", metavar="FILE",
+                        help=prefix + "a signed checkpoint kept earlier: prove this log extends it")
+    parser.add_argument("--workers", type=int, default=None,
+                        help=prefix + "processes verifying signatures (default: one per core, at most 8; 0 = in-process)")
+
+
+def trust_inputs(args: argparse.Namespace) -> tuple[str | None, bytes | None]:
+    """The trusted operator key (text) and the kept checkpoint the options name, read. Raises
+    ``MalformedInput`` for an unreadable file, ``UnicodeDecodeError`` for a key that is not text."""
+    trusted = None if args.trusted_operator_key is None else _read(args.trusted_operator_key,
+                                                                    "--trusted-operator-key").decode("utf-8")
+    against = None if args.against is None else _read(args.against, "--against")
+    return trusted, against
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
     try:
-        trusted = None if args.trusted_operator_key is None else _read(args.trusted_operator_key,
-                                                                        "--trusted-operator-key").decode("utf-8")
-        against = None if args.against is None else _read(args.against, "--against")
+        trusted, against = trust_inputs(args)
         with bundle_directory(Path(args.dir)) as directory:  # an archive: unpacked safely, removed after
             verified = verify_bundle(directory, trusted_key=trusted, against=against, workers=args.workers)
     except UnicodeDecodeError as exc:

@@ -31,6 +31,7 @@ from ledger.domain.errors import MalformedSubmission
 from ledger.domain.receipt import Receipt
 from ledger.domain.registry.state import OPERATOR
 from ledger.infra.storage.tables import log_entries
+from ledger.settings import write_secret
 
 EXIT_OK, EXIT_REFUSED, EXIT_INVALID = 0, 1, 2
 OpenLedger = Callable[[], Ledger]
@@ -81,13 +82,10 @@ def cmd_key_new(args: argparse.Namespace) -> int:
     path, key = Path(args.file), Ed25519PrivateKey.generate()
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        write_secret(path, private_key_pem(key))  # mode 0600 whatever the umask; never overwrites
     except FileExistsError:
         print(f"error: {path} exists; refusing to overwrite a key", file=sys.stderr)
         return EXIT_INVALID
-    with os.fdopen(fd, "wb") as file:
-        os.fchmod(file.fileno(), 0o600)  # whatever the umask
-        file.write(private_key_pem(key))
     print(f"wrote {path} (Ed25519 private key, mode 0600: keep it secret, it never leaves your machine)")
     print_public_key(public_key_bytes(key))
     return EXIT_OK
