@@ -37,7 +37,7 @@ TAGS = [
 
 def create_app(settings: ApiSettings | Settings) -> FastAPI:
     config = settings if isinstance(settings, ApiSettings) else ApiSettings(settings)
-    pool = Ed25519Pool(signing_key=config.ledger.operator_key)  # batches' signatures on every core, while served
+    pool = Ed25519Pool(config.signing_workers, signing_key=config.ledger.operator_key)  # batches' signatures on every core, while served
     definitions = installed()
     ledger = Ledger(config.ledger, pool, definitions=definitions.names())  # a commission must name one of them
     reader = Reader(ledger, definitions)

@@ -6,6 +6,9 @@ import time. Besides the ledger's variables (``ledger.settings``):
 * ``TRAJECTLEDGER_API_PUBLIC_URL`` - the server URL published in the OpenAPI document
   (default ``/v1``, relative to the document); it must end in ``/v1``.
 * ``TRAJECTLEDGER_API_CONTACT_NAME``, ``..._EMAIL``, ``..._URL`` - the OpenAPI contact.
+* ``TRAJECTLEDGER_API_SIGNING_WORKERS`` - processes that check and sign a batch's signatures
+  (default: one per core, at most 8; 0: in the server process). ``serve --workers N`` sets it
+  to each server's share of the cores.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from typing import Any, Mapping
 
 from api.version import API_PREFIX
 from ledger.settings import Settings, SettingsError
+
+SIGNING_WORKERS_VARIABLE = "TRAJECTLEDGER_API_SIGNING_WORKERS"
 
 
 @dataclass(frozen=True)
@@ -29,14 +34,15 @@ class ApiSettings:
     contact_name: str = "trajectledger operator"
     contact_email: str = "operator@trajectledger.example"
     contact_url: str = "https://trajectledger.example"
+    signing_workers: int | None = None  # None: one per core (``Ed25519Pool``)
 
     def __post_init__(self) -> None:
         if not self.public_url.rstrip("/").endswith(API_PREFIX):
             raise SettingsError(f"the public URL must end in {API_PREFIX}: {self.public_url!r}")
         if self.max_body_bytes < 1024 or self.signature_max_age < 1 or self.clock_skew < 0 \
-                or self.pseudonym_lookups_per_hour < 1:
+                or self.pseudonym_lookups_per_hour < 1 or (self.signing_workers is not None and self.signing_workers < 0):
             raise SettingsError("max_body_bytes >= 1024, signature_max_age >= 1, clock_skew >= 0 and "
-                                "pseudonym_lookups_per_hour >= 1")
+                                "pseudonym_lookups_per_hour >= 1, signing_workers >= 0")
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None, ledger: Settings | None = None) -> "ApiSettings":
@@ -54,4 +60,9 @@ class ApiSettings:
                 optional["pseudonym_lookups_per_hour"] = int(per_hour)
             except ValueError as exc:
                 raise SettingsError(f"TRAJECTLEDGER_API_PSEUDONYM_LOOKUPS_PER_HOUR is not a whole number: {per_hour!r}") from exc
+        signing = env.get(SIGNING_WORKERS_VARIABLE)
+        if signing:
+            if not signing.isdigit():
+                raise SettingsError(f"{SIGNING_WORKERS_VARIABLE} is not a whole number of 0 or more: {signing!r}")
+            optional["signing_workers"] = int(signing)
         return cls(ledger or Settings.from_environ(env), **{k: v for k, v in optional.items() if v})

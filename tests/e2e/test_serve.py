@@ -57,13 +57,24 @@ def test_serve_runs_from_the_environment_and_logs_no_bodies(tmp_path: Path) -> N
 
 
 def test_the_serve_subcommand_passes_host_port_and_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    calls: list[tuple[str, int, ApiSettings]] = []
-    monkeypatch.setattr(api.serve, "serve", lambda host, port, settings: calls.append((host, port, settings)))
+    calls: list[tuple[str, int, ApiSettings, int]] = []
+    monkeypatch.setattr(api.serve, "serve", lambda host, port, settings, workers: calls.append((host, port, settings, workers)))
     create_keys(tmp_path)
     ledger_settings = Settings.from_environ({"TRAJECTLEDGER_KEY_DIR": str(tmp_path)})
     parser = argparse.ArgumentParser()
     api.serve.add_commands(parser.add_subparsers(dest="command"), lambda: ledger_settings)
     args = parser.parse_args(["serve", "--port", "8123"])
     assert args.handler(args) == 0
-    assert [(host, port) for host, port, _ in calls] == [("127.0.0.1", 8123)]
+    args = parser.parse_args(["serve", "--port", "8124", "--workers", "3"])
+    assert args.handler(args) == 0
+    assert [(host, port, workers) for host, port, _, workers in calls] == [("127.0.0.1", 8123, 1), ("127.0.0.1", 8124, 3)]
     assert calls[0][2].ledger is ledger_settings
+
+
+@pytest.mark.parametrize("workers", ["0", "65", "three"])
+def test_serve_refuses_a_bad_number_of_workers(workers: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    parser = argparse.ArgumentParser()
+    api.serve.add_commands(parser.add_subparsers(dest="command"), lambda: Settings.from_environ({}))
+    with pytest.raises(SystemExit) as exit_:
+        parser.parse_args(["serve", "--workers", workers])
+    assert exit_.value.code == 2 and "--workers" in capsys.readouterr().err
