@@ -21,6 +21,7 @@ from cli.backup_commands import add_commands as add_backup_commands
 from cli.log_commands import add_commands as add_log_commands
 from cli.party_commands import add_commands as add_party_commands
 from cli.report_commands import add_commands as add_projection_commands
+from cli.rules_commands import add_commands as add_rules_commands
 from ledger.application import Ledger
 from ledger.domain.envelope import private_key_pem
 from ledger.domain.errors import InvalidSubmission, LedgerBusy, LedgerError, Refusal
@@ -284,6 +285,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_log_commands(sub, open_ledger)  # export, verify, checkpoint
     add_projection_commands(sub, open_ledger)  # replay, flags
     add_party_commands(sub, open_ledger)  # key, party
+    add_rules_commands(sub, open_ledger)  # rules show, rules adopt
     party_client.add_commands(sub)  # get, export-download (as a party, over the API)
     add_backup_commands(sub)  # backup, restore
     try:

@@ -243,6 +243,7 @@ class RegistryHistory:
     added: dict[tuple[str, str], int] = field(default_factory=dict)  # (party, key id)
     revoked: dict[tuple[str, str], int] = field(default_factory=dict)
     granted: dict[tuple[str, str], int] = field(default_factory=dict)  # (auditor, funder)
+    adopted: dict[int, int] = field(default_factory=dict)  # rules version
     refused: list[tuple[int, dict[str, Any], dict[str, Any]]] = field(default_factory=list)  # index, payload, refusal
     entries: int = 0
 
@@ -261,6 +262,8 @@ class RegistryHistory:
             self.revoked[(party, payload["key_id"])] = index
         elif kind == "AuditMandateGranted":
             self.granted.setdefault((party, payload["funder"]), index)
+        elif kind == "RulesAdopted":
+            self.adopted[payload["rules_version"]] = index
 
 
 def registry_history(ledger: Ledger) -> RegistryHistory:

@@ -428,7 +428,7 @@ def _decide(target: Dossier | Registry, envelope: Envelope, parties: RegistrySta
         return
     role = parties.role_of(envelope.submitter) or ""
     today = recording_date(recorded_at)
-    decide(target.state, envelope.payload, Context(envelope.submitter, role, today, parties.role_of))
+    decide(target.state, envelope.payload, Context(envelope.submitter, role, today, parties.role_of, parties.rules))
 
 
 def genesis_payload(operator_public: bytes) -> dict[str, Any]:

@@ -133,6 +133,7 @@ REGISTRY_TYPES: dict[str, dict[str, Check]] = {
     "KeyAdded": {"party_id": token, "public_key": public_key},
     "KeyRevoked": {"party_id": token, "key_id": key_id},
     "AuditMandateGranted": {"party_id": token, "funder": token},
+    "RulesAdopted": {"party_id": token, "rules_version": integer(2, 10**6)},  # the operator moves the ledger to newer rules
 }
 
 DOSSIER_TYPES: dict[str, dict[str, Check]] = {

@@ -66,7 +66,7 @@ class Replay:
         context = self._contexts.get(submitter)
         if context is None:
             role = self.registry.role_of(submitter) or ""
-            context = self._contexts[submitter] = Context(submitter, role, today, self.registry.role_of)
+            context = self._contexts[submitter] = Context(submitter, role, today, self.registry.role_of, self.registry.rules)
         return context
 
     def _recording_date(self, recorded_at: str) -> date:

@@ -34,6 +34,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "KeyAdded": registry("KeyAdded", party_id="werkfit", public_key=PUBLIC_KEY),
     "KeyRevoked": registry("KeyRevoked", party_id="werkfit", key_id=key_id_for(KEY)),
     "AuditMandateGranted": registry("AuditMandateGranted", party_id="rekenkamer-haarlem", funder="gemeente-haarlem"),
+    "RulesAdopted": registry("RulesAdopted", party_id="operator", rules_version=2),
     "TrajectoryCommissioned": commission(REF, trajectory_id=TRAJECTORY),
     "TrajectoryExtended": payload("TrajectoryExtended", REF, trajectory_id=TRAJECTORY, planned_end="2025-06-30"),
     "IntakeCompleted": payload("IntakeCompleted", REF, trajectory_id=TRAJECTORY, rung=2, rubric_version="v1.0"),

@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from typing import Any, Callable
 
 from ledger.domain.dossier.state import LIVE_CLAIM, DossierState
+from ledger.domain.dossier.versions import FIRST_RULES, JOB_START_LIMIT_DAYS
 from ledger.domain.errors import (
     AlreadyExists,
     DateInconsistent,
@@ -31,6 +32,7 @@ class Context:
     role: str
     today: date  # the recording date (Europe/Amsterdam); nothing may happen after it
     role_of: Callable[[str], str | None]  # registry lookup for other parties
+    rules: int = FIRST_RULES  # the rules version in force (``versions``)
 
 
 def decide(state: DossierState, payload: dict[str, Any], ctx: Context) -> None:
@@ -147,7 +149,7 @@ def claim(state: DossierState, p: dict[str, Any], ctx: Context) -> None:
     _only(ctx, {trajectory["provider"]}, "the trajectory's provider")
     if p["claim_id"] in state.claims:
         raise AlreadyExists("the claim exists already", field="payload.claim_id")
-    _not_future(p, "job_start", ctx)
+    _job_start_in_time(p, ctx)
     _not_future(p, "application_date", ctx)
     if _d(p["application_date"]) > _d(p["job_start"]):
         raise DateInconsistent("application_date is after job_start", rule="dates.application-before-job", field="payload.application_date")
@@ -162,6 +164,17 @@ def claim(state: DossierState, p: dict[str, Any], ctx: Context) -> None:
             conflicting_claim=conflict,
         )
     _within_period(state, trajectory, p, "job_start")
+
+
+def _job_start_in_time(p: dict[str, Any], ctx: Context) -> None:
+    """Rules 1: the job has started. Rules 2: it starts at most ``JOB_START_LIMIT_DAYS`` after the claim date."""
+    if ctx.rules < 2:
+        _not_future(p, "job_start", ctx)
+        return
+    limit = _d(p["occurred_on"]) + timedelta(days=JOB_START_LIMIT_DAYS)
+    if _d(p["job_start"]) > limit:
+        raise DateInconsistent(f"job_start {p['job_start']} is more than {JOB_START_LIMIT_DAYS} days after the claim "
+                               f"date {p['occurred_on']} (at most {limit})", rule="dates.job-start-too-far", field="payload.job_start")
 
 
 def conflicting_claim(state: DossierState, kvk: str, start: date, end: date) -> str | None:

@@ -1,7 +1,7 @@
 """The party registry as a pure state machine: ``decide`` then ``evolve``.
 
-Registry payloads (PartyRegistered, KeyAdded, KeyRevoked, AuditMandateGranted) are
-signed by the operator. The very first one is the operator registering itself
+Registry payloads (PartyRegistered, KeyAdded, KeyRevoked, AuditMandateGranted,
+RulesAdopted) are signed by the operator. The very first one is the operator registering itself
 (the genesis entry, log index 0), signed with the key it registers.
 
 State is plain JSON-able data so the aggregate can be snapshotted and the offline
@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ledger.domain.dossier.versions import FIRST_RULES, LATEST_RULES
 from ledger.domain.envelope import b64decode, key_id_for
 from ledger.domain.errors import (
     AlreadyExists,
@@ -45,6 +46,12 @@ class RegistryState:
         if key["revoked"]:
             raise RevokedKey(f"key {key_id!r} of {party_id!r} was revoked", field="key_id")
         return b64decode(key["public_key"], "public_key", length=32)
+
+    @property
+    def rules(self) -> int:
+        """The version of the dossier rules in force (``RulesAdopted``; 1 until one is)."""
+        operator = self.parties.get(OPERATOR)
+        return FIRST_RULES if operator is None else int(operator.get("rules", FIRST_RULES))
 
     def audits(self, auditor: str) -> list[str]:
         party = self.parties.get(auditor)
@@ -83,6 +90,16 @@ def decide_registry(state: RegistryState, payload: dict[str, Any], submitter: st
         live = [k for k, v in party["keys"].items() if not v["revoked"] and k != payload["key_id"]]
         if party_id == OPERATOR and not live:
             raise RoleViolation("add the operator's new key before revoking the last one", field="payload.key_id")
+    elif kind == "RulesAdopted":
+        if party_id != OPERATOR:
+            raise RoleViolation("rules are adopted by the operator itself", field="payload.party_id")
+        version = payload["rules_version"]
+        if version <= state.rules:
+            raise AlreadyExists(f"rules version {state.rules} is in force already; a ledger's rules only move forward",
+                                rule="rules.not-newer", field="payload.rules_version")
+        if version > LATEST_RULES:
+            raise NotFound(f"rules version {version} is not known here (latest: {LATEST_RULES})",
+                           rule="rules.unknown-version", field="payload.rules_version")
     elif kind == "AuditMandateGranted":
         if party["role"] != "auditor":
             raise RoleViolation("only an auditor receives an audit mandate", field="payload.party_id")
@@ -109,6 +126,8 @@ def evolve_registry(state: RegistryState, payload: dict[str, Any]) -> None:
         }
     elif kind == "KeyRevoked":
         state.parties[party_id]["keys"][payload["key_id"]]["revoked"] = True
+    elif kind == "RulesAdopted":
+        state.parties[party_id]["rules"] = payload["rules_version"]
     elif kind == "AuditMandateGranted":
         if payload["funder"] not in state.parties[party_id]["audits"]:
             state.parties[party_id]["audits"].append(payload["funder"])
