@@ -3,7 +3,8 @@
 ``cli.main`` wires them in with ``add_commands(sub, open_ledger)``. ``key`` needs no ledger.
 Every ``party`` command that changes the registry signs one registry payload with the
 operator key of the ledger's settings (``TRAJECTLEDGER_KEY_DIR/operator.pem``), submits it
-straight to the ledger and prints the receipt: its verdict, log index and envelope id.
+straight to the ledger - or, with ``--url``, to a served ledger (``cli.operator_target``) - and
+prints the receipt: its verdict, log index and envelope id.
 Exit codes as in ``cli.main``: 0 accepted; 1 refused by a registry rule (recorded, with
 the rule and the field); 2 bad input (not recorded: malformed, unreadable key file).
 """
@@ -13,7 +14,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -23,10 +23,11 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy import select
 
+from cli.operator_target import RemoteTarget, add_target_options, operator_target, submit_to
 from ledger.aggregates import REGISTRY_ID
 from ledger.application import Ledger
-from ledger.domain.entry import ACCEPTED, now_utc, recording_date
-from ledger.domain.envelope import b64decode, b64encode, key_id_for, load_private_key, private_key_pem, public_key_bytes, sign
+from ledger.domain.entry import ACCEPTED
+from ledger.domain.envelope import b64decode, b64encode, key_id_for, load_private_key, private_key_pem, public_key_bytes
 from ledger.domain.errors import MalformedSubmission
 from ledger.domain.receipt import Receipt
 from ledger.domain.registry.state import OPERATOR
@@ -55,20 +56,25 @@ def add_commands(subparsers: Any, open_ledger: OpenLedger) -> None:
     p.add_argument("party_id")
     p.add_argument("--role", required=True, help="funder, provider or auditor")
     p.add_argument("--public-key", required=True, metavar="PUB", help=public)
+    add_target_options(p)
     p.set_defaults(handler=lambda args: cmd_register(args, open_ledger))
     p = parties.add_parser("add-key", help="add a key to a registered party")
     p.add_argument("party_id")
     p.add_argument("--public-key", required=True, metavar="PUB", help=public)
+    add_target_options(p)
     p.set_defaults(handler=lambda args: cmd_add_key(args, open_ledger))
     p = parties.add_parser("revoke-key", help="revoke a party's key: it signs nothing after this entry")
     p.add_argument("party_id")
     p.add_argument("key_id", help="ed25519:<16 hex> (see 'party list' or 'key show')")
+    add_target_options(p)
     p.set_defaults(handler=lambda args: cmd_revoke_key(args, open_ledger))
     p = parties.add_parser("mandate", help="grant an auditor the mandate to audit a funder")
     p.add_argument("auditor")
     p.add_argument("--funder", required=True)
+    add_target_options(p)
     p.set_defaults(handler=lambda args: cmd_mandate(args, open_ledger))
     p = parties.add_parser("list", help="parties, roles, live and revoked keys, mandates, with the log index of each change")
+    add_target_options(p)
     p.set_defaults(handler=lambda args: cmd_list(args, open_ledger))
     p = parties.add_parser("rotate-operator-key", help="add a new operator key, then revoke the one the ledger runs with")
     p.add_argument("new_key_file", help="the new operator private key (made with 'key new')")
@@ -129,48 +135,36 @@ def read_public_key(text: str) -> bytes:
 def cmd_register(args: argparse.Namespace, open_ledger: OpenLedger) -> int:
     public = read_public_key(args.public_key)
     what = f"PartyRegistered {args.party_id} as {args.role} with key {key_id_for(public)}"
-    return submit(open_ledger, what, "PartyRegistered", party_id=args.party_id, role=args.role, public_key=b64encode(public))
+    return submit(args, open_ledger, what, "PartyRegistered", party_id=args.party_id, role=args.role, public_key=b64encode(public))
 
 
 def cmd_add_key(args: argparse.Namespace, open_ledger: OpenLedger) -> int:
     public = read_public_key(args.public_key)
     what = f"KeyAdded {args.party_id} {key_id_for(public)}"
-    return submit(open_ledger, what, "KeyAdded", party_id=args.party_id, public_key=b64encode(public))
+    return submit(args, open_ledger, what, "KeyAdded", party_id=args.party_id, public_key=b64encode(public))
 
 
 def cmd_revoke_key(args: argparse.Namespace, open_ledger: OpenLedger) -> int:
-    ledger = open_ledger()
-    try:
-        if args.party_id == OPERATOR and args.key_id == ledger.operator_key_id:
-            print(f"error: {args.key_id} is the operator key this ledger runs with (TRAJECTLEDGER_KEY_DIR/operator.pem): "
+    with operator_target(args, open_ledger) as target:
+        if args.party_id == OPERATOR and args.key_id == target.key_id:
+            print(f"error: {args.key_id} is the operator key this command signs with (and the ledger runs with): "
                   "revoked by itself it could sign no receipt; use 'trajectledger party rotate-operator-key NEW_KEY_FILE', "
                   "or put the new key in operator.pem first", file=sys.stderr)
             return EXIT_INVALID
-        receipt = submit_to(ledger, ledger.settings.operator_key, "KeyRevoked", party_id=args.party_id, key_id=args.key_id)
-    finally:
-        ledger.close()
+        receipt = target.submit("KeyRevoked", party_id=args.party_id, key_id=args.key_id)
     return report(receipt, f"KeyRevoked {args.party_id} {args.key_id}")
 
 
 def cmd_mandate(args: argparse.Namespace, open_ledger: OpenLedger) -> int:
     what = f"AuditMandateGranted {args.auditor} audits {args.funder}"
-    return submit(open_ledger, what, "AuditMandateGranted", party_id=args.auditor, funder=args.funder)
+    return submit(args, open_ledger, what, "AuditMandateGranted", party_id=args.auditor, funder=args.funder)
 
 
-def submit(open_ledger: OpenLedger, what: str, kind: str, **fields: Any) -> int:
-    ledger = open_ledger()
-    try:
-        receipt = submit_to(ledger, ledger.settings.operator_key, kind, **fields)
-    finally:
-        ledger.close()
+def submit(args: argparse.Namespace, open_ledger: OpenLedger, what: str, kind: str, **fields: Any) -> int:
+    """Sign one registry payload as the operator, submit it where ``args`` say, print the receipt."""
+    with operator_target(args, open_ledger) as target:
+        receipt = target.submit(kind, **fields)
     return report(receipt, what)
-
-
-def submit_to(ledger: Ledger, operator_key: Ed25519PrivateKey, kind: str, **fields: Any) -> Receipt:
-    """Sign a registry payload as the operator and submit it; ``InvalidSubmission`` if not recorded."""
-    payload = {"envelope_id": str(uuid.uuid4()), "type": kind, "occurred_on": recording_date(now_utc()).isoformat(),
-               **fields}
-    return ledger.submit(sign(payload, OPERATOR, operator_key).as_dict())
 
 
 def report(receipt: Receipt, what: str) -> int:
@@ -284,24 +278,30 @@ def registry_history(ledger: Ledger) -> RegistryHistory:
 
 
 def cmd_list(args: argparse.Namespace, open_ledger: OpenLedger) -> int:
-    ledger = open_ledger()
-    try:
-        state = ledger.current_registry()
-        history = registry_history(ledger)
-    finally:
-        ledger.close()
-    print(f"registry: {len(state.parties)} parties, {history.entries} registry entries "
-          f"({len(history.refused)} refused); 'at N' is the log index of the change")
-    for party_id in sorted(state.parties, key=lambda p: history.registered.get(p, -1)):
+    with operator_target(args, open_ledger) as target:
+        if isinstance(target, RemoteTarget):  # the API shows the registry, not the log index of each change
+            state, history = target.registry(), None
+        else:
+            state, history = target.ledger.current_registry(), registry_history(target.ledger)
+    if history is None:
+        print(f"registry: {len(state.parties)} parties (from the served ledger: 'party list' on the database shows "
+              "the log index of each change)")
+        history = RegistryHistory()
+    else:
+        print(f"registry: {len(state.parties)} parties, {history.entries} registry entries "
+              f"({len(history.refused)} refused); 'at N' is the log index of the change")
+    def at(*changes: tuple[str, int | None]) -> str:  # "added at 2, revoked at 4"; nothing where unknown
+        return ", ".join(f"{change} at {index}" for change, index in changes if index is not None)
+
+    for party_id in sorted(state.parties, key=lambda p: (history.registered.get(p, -1), p)):
         party = state.parties[party_id]
-        print(f"{party_id:<24} {party['role']:<9} registered at {history.registered.get(party_id, '?')}")
+        print(f"{party_id:<24} {party['role']:<9} {at(('registered', history.registered.get(party_id)))}".rstrip())
         for key_id, key in party["keys"].items():
-            change = f"added at {history.added.get((party_id, key_id), '?')}"
-            if key["revoked"]:
-                change += f", revoked at {history.revoked.get((party_id, key_id), '?')}"
-            print(f"  key {key_id}  {'revoked' if key['revoked'] else 'live':<7}  {change}")
+            changes = at(("added", history.added.get((party_id, key_id))),
+                         ("revoked", history.revoked.get((party_id, key_id)) if key["revoked"] else None))
+            print(f"  key {key_id}  {'revoked' if key['revoked'] else 'live':<7}  {changes}".rstrip())
         for funder in party.get("audits", []):
-            print(f"  audits {funder:<24} granted at {history.granted.get((party_id, funder), '?')}")
+            print(f"  audits {funder:<24} {at(('granted', history.granted.get((party_id, funder))))}".rstrip())
     for index, payload, refusal in history.refused:
         print(f"refused at {index}: {payload['type']} {payload['party_id']}: {refusal['rule']} [{refusal['field']}]")
     return EXIT_OK

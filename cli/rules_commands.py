@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from cli.operator_target import add_target_options
 from cli.party_commands import EXIT_OK, OpenLedger, registry_history, submit
 from ledger.domain.dossier.versions import FIRST_RULES, JOB_START_LIMIT_DAYS, LATEST_RULES
 from ledger.domain.registry.state import OPERATOR
@@ -29,6 +30,7 @@ def add_commands(subparsers: Any, open_ledger: OpenLedger) -> None:
     p.set_defaults(handler=lambda args: cmd_show(args, open_ledger))
     p = commands.add_parser("adopt", help="move the ledger to a newer rules version (a signed, logged RulesAdopted entry)")
     p.add_argument("version", type=int, help=f"the version to adopt ({FIRST_RULES + 1} to {LATEST_RULES})")
+    add_target_options(p)
     p.set_defaults(handler=lambda args: cmd_adopt(args, open_ledger))
 
 
@@ -48,5 +50,5 @@ def cmd_show(args: argparse.Namespace, open_ledger: OpenLedger) -> int:
 
 
 def cmd_adopt(args: argparse.Namespace, open_ledger: OpenLedger) -> int:
-    return submit(open_ledger, f"RulesAdopted version {args.version}", "RulesAdopted",
+    return submit(args, open_ledger, f"RulesAdopted version {args.version}", "RulesAdopted",
                   party_id=OPERATOR, rules_version=args.version)
