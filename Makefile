@@ -18,10 +18,17 @@ $(BIN)/trajectledger: pyproject.toml
 
 install: $(BIN)/trajectledger
 
+DEMO_FUNDER := gemeente-haarlem
+
+# the API and, signed as the demo municipality, the dashboard; Ctrl-C stops both
 run: install
 	$(BIN)/trajectledger demo
-	@echo "serving the demo ledger at http://127.0.0.1:8000/v1 (OpenAPI document: /v1/openapi.json); Ctrl-C stops it"
-	TRAJECTLEDGER_KEY_DIR=trajectledger-demo/keys $(BIN)/trajectledger serve
+	@echo "serving the demo ledger at http://127.0.0.1:8000/v1 (OpenAPI document: /v1/openapi.json)"
+	@echo "dashboard, as $(DEMO_FUNDER): http://127.0.0.1:8050/ ; Ctrl-C stops both"
+	@TRAJECTLEDGER_KEY_DIR=trajectledger-demo/keys $(BIN)/trajectledger serve & api=$$!; \
+	$(BIN)/trajectledger dashboard --url http://127.0.0.1:8000 --party $(DEMO_FUNDER) \
+	    --key trajectledger-demo/keys/parties/$(DEMO_FUNDER).pem & dashboard=$$!; \
+	trap 'kill $$api $$dashboard 2>/dev/null; wait' INT TERM; wait
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -16,11 +16,13 @@ from starlette.middleware import Middleware
 from api import openapi, problems
 from api.middleware import ApiVersionHeader, BodyLimit, LastResort
 from api.queries import Reader
-from api.routes import dossiers, envelopes, ledger_info, log, parties, pseudonyms, receipts, reports
+from api.routes import audit, dossiers, envelopes, indicators, ledger_info, log, parties, pseudonyms, receipts, reports, tiles, worklist
 from api.settings import ApiSettings
 from api.version import API_PREFIX, API_VERSION
 from ledger.application import Ledger
 from ledger.infra.ed25519_pool import Ed25519Pool
+from ledger.infra.transparency.tiles import LogTiles
+from ledger.infra.transparency.witnessing import Witnessing
 from ledger.settings import Settings
 from projections.definitions.registry import installed
 
@@ -35,19 +37,34 @@ TAGS = [
 ]
 
 
+def _witnessing(ledger: Ledger) -> Witnessing | None:
+    """The witnesses' cosigning rounds on a background thread, when a witness policy is set."""
+    settings = ledger.settings
+    if settings.witness_policy is None:
+        return None
+    return Witnessing(ledger.transparency, settings.witness_policy, every_seconds=settings.witness_every_seconds,
+                      timeout=settings.witness_timeout_seconds)
+
+
 def create_app(settings: ApiSettings | Settings) -> FastAPI:
     config = settings if isinstance(settings, ApiSettings) else ApiSettings(settings)
-    pool = Ed25519Pool(config.signing_workers, signing_key=config.ledger.operator_key)  # batches' signatures on every core, while served
+    pool = Ed25519Pool(config.signing_workers)  # batches' signature checks on every core, while served (no key: they sign nothing)
+    tiles.tiles_prefix(config.ledger.log_origin)  # an origin that gives no tile path: refused before a ledger opens
     definitions = installed()
     ledger = Ledger(config.ledger, pool, definitions=definitions.names())  # a commission must name one of them
     reader = Reader(ledger, definitions)
+    witnessing = _witnessing(ledger)  # None without TRAJECTLEDGER_WITNESS_POLICY
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         pool.start()
+        if witnessing is not None:
+            witnessing.start()
         try:
             yield
         finally:
+            if witnessing is not None:
+                witnessing.close()
             pool.close()
             ledger.close()
 
@@ -61,9 +78,10 @@ def create_app(settings: ApiSettings | Settings) -> FastAPI:
     problems.install(app)
 
     v1 = APIRouter(prefix=API_PREFIX)
-    for area in (ledger_info, pseudonyms, envelopes, receipts, dossiers, parties, reports, log):
+    for area in (ledger_info, pseudonyms, envelopes, receipts, dossiers, parties, reports, audit, indicators, log, worklist):
         v1.include_router(area.router)
     app.include_router(v1)
+    tiles.mount(app, LogTiles(ledger.transparency, ledger.entries), config.ledger.log_origin)  # C2SP tlog-tiles, outside /v1
 
     document: dict[str, Any] = {}
 

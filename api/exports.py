@@ -1,6 +1,6 @@
 """The export bundle as one download: ``ledger.bundle.export.export_bundle`` writes the
-bundle directory; this packs it into a ``.tar.gz`` in a temporary folder that is removed
-once the response is sent."""
+bundle directory (the whole log, or scoped to an auditor's mandate); this packs it into a
+``.tar.gz`` in a temporary folder that is removed once the response is sent."""
 
 from __future__ import annotations
 
@@ -29,10 +29,10 @@ class Archive:
         shutil.rmtree(self.path.parent, ignore_errors=True)
 
 
-def export_archive(ledger: Ledger) -> Archive:
+def export_archive(ledger: Ledger, for_auditor: str | None = None) -> Archive:
     work = Path(tempfile.mkdtemp(prefix="trajectledger-export-"))
     try:
-        summary = export_bundle(ledger, work / FOLDER)
+        summary = export_bundle(ledger, work / FOLDER, for_auditor=for_auditor)
         archive = work / "export.tar.gz"
         with tarfile.open(archive, "w:gz") as tar:
             tar.add(work / FOLDER, arcname=FOLDER)

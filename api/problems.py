@@ -3,7 +3,7 @@
 ``PROBLEMS`` is the one table from error classes (the ledger's, the projections' and the
 API's own) to HTTP status, problem type and title; the most specific class wins (MRO).
 Every problem carries ``status``, ``title``, ``detail`` and the extension members ``rule``
-and ``field``; a recorded refusal also carries the signed ``receipt`` (and, for a double
+and ``field``; a recorded refusal also carries its ``receipt`` (and, for a double
 claim, ``conflicting_claim`` - the claim id only, never who made it). No stack trace and
 no input value is ever echoed.
 """
@@ -164,7 +164,7 @@ def error_problem(exc: BaseException) -> tuple[Kind, dict[str, Any]]:
 
 
 def refusal_problem(receipt: Receipt) -> tuple[Kind, dict[str, Any]]:
-    """A recorded refusal: the problem of its rule, with the signed receipt."""
+    """A recorded refusal: the problem of its rule, with its receipt."""
     kind, body = error_problem(refusal_from_dict(receipt.refusal or {"rule": "refused", "detail": "refused"}))
     body["receipt"] = receipt.as_dict()
     return kind, body

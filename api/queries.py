@@ -98,8 +98,8 @@ class Reader:
         return _checkpoint(self.ledger.checkpoint())
 
     def checkpoints(self, offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
-        stored = list(self.ledger.transparency.checkpoints())
-        return [_checkpoint(c) for c in stored[offset:offset + limit]], len(stored)
+        page, total = self.ledger.transparency.checkpoint_page(offset, limit)
+        return [_checkpoint(c) for c in page], total
 
     def inclusion_proof(self, log_index: int, tree_size: int) -> dict[str, Any]:
         log = self.ledger.transparency
@@ -112,9 +112,10 @@ class Reader:
         return {"old_size": old_size, "tree_size": tree_size, "proof": [p.hex() for p in proof]}
 
     def export(self, caller: Caller) -> Archive:
-        """The whole log: every funder's entries (pseudonymised) - verification needs all of them."""
+        """The whole log for the operator; for an auditor, scoped to its mandate (the entries
+        of the funders it audits and the registry in full, every other entry as its leaf hash)."""
         _needs_mandate(caller)
-        return export_archive(self.ledger)
+        return export_archive(self.ledger, None if caller.sees_all else caller.party_id)
 
     # --- one client's dossier --------------------------------------------------------------
 
@@ -168,20 +169,34 @@ class Reader:
     def outflow_rates(self, caller: Caller, names: Sequence[str], peildatum: date | None, as_known_at: str | None,
                       group_by: str) -> dict[str, Any]:
         """Peildatum by default: the as-known-at day, else today (in the Netherlands)."""
+        scoped = self._replay(caller, names, peildatum, as_known_at)
+        rows = [{"group": row.group, "trajectories": row.trajectories,
+                 "outcomes": [{"definition": name, "success": c.success, "failure": c.failure, "pending": c.pending,
+                               "rate": c.rate} for name, c in row.counts.items()]}
+                for row in scoped.rates(group_by)]
+        return {**_replayed(scoped), "group_by": group_by, "differences_total": len(scoped.differences()), "rows": rows}
+
+    def outflow_differences(self, caller: Caller, names: Sequence[str], peildatum: date | None,
+                            as_known_at: str | None) -> dict[str, Any]:
+        """The trajectories the definitions judge differently (``Replay.differences``, as the CLI's replay
+        lists them, in the same order), scoped as the rates are."""
+        scoped = self._replay(caller, names, peildatum, as_known_at)
+        return {**_replayed(scoped), "rows": [views.judged_differently(caller, r, scoped.names)
+                                              for r in scoped.differences()]}
+
+    def _replay(self, caller: Caller, names: Sequence[str], peildatum: date | None, as_known_at: str | None) -> Replay:
         _needs_mandate(caller)
         if peildatum is None:
             peildatum = known_at_day(as_known_at) if as_known_at else recording_date(now_utc())
         chosen = self.definitions.resolve(names or self.definitions.names())
         full = replay_ledger(self.ledger, self.ledger.engine, chosen, peildatum, as_known_at, self.definitions)
-        scoped = Replay(full.definitions, full.peildatum, full.as_known_at,
-                        [r for r in full.results if caller.sees(r.funder, r.provider)])
-        rows = [{"group": row.group, "trajectories": row.trajectories,
-                 "outcomes": [{"definition": name, "success": c.success, "failure": c.failure, "pending": c.pending,
-                               "rate": c.rate} for name, c in row.counts.items()]}
-                for row in scoped.rates(group_by)]
-        return {"peildatum": peildatum, "as_known_at": as_known_at, "group_by": group_by,
-                "definitions": [{"name": d.name, "version": d.version, "summary": d.summary} for d in chosen],
-                "rows": rows}
+        return Replay(full.definitions, full.peildatum, full.as_known_at,
+                      [r for r in full.results if caller.sees(r.funder, r.provider)])
+
+
+def _replayed(replay: Replay) -> dict[str, Any]:
+    return {"peildatum": replay.peildatum, "as_known_at": replay.as_known_at,
+            "definitions": [{"name": d.name, "version": d.version, "summary": d.summary} for d in replay.definitions]}
 
 
 def _needs_mandate(caller: Caller) -> None:

@@ -6,7 +6,9 @@ directory or the API's ``.tar.gz``), runs the verifier's whole checklist, and on
 ``report(entries)`` with the bundle's entries as the projections' source. No database, no
 keys, no settings. A bundle that does not verify gives no report: its first failure goes to
 standard error as ``verify`` prints it (``FAILED: ...``) and the exit code is ``verify``'s
-(2 malformed, 3 verification failed); standard output is left to the report alone.
+(2 malformed, 3 verification failed); standard output is left to the report alone. On a
+scoped export, standard error also says how many entries are withheld and which dossiers
+(held in part) the report leaves out (``ledger.bundle.source``).
 """
 
 from __future__ import annotations
@@ -15,10 +17,12 @@ import argparse
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from cli.log_commands import add_trust_options, trust_inputs
-from ledger.bundle.source import open_verified
+from cli.log_commands import add_trust_options, scope_lines, trust_inputs
+from ledger.bundle.source import BundleEntries, VerifiedBundle, open_verified
 from ledger.verify import STEPS, MalformedInput, VerifyError
+from ledger.verify.withheld import ScopeReport
 from projections.source import EntrySource
 
 
@@ -43,6 +47,11 @@ def wants_bundle(args: argparse.Namespace) -> bool:
 
 def on_bundle(args: argparse.Namespace, report: Callable[[EntrySource], int]) -> int:
     """Verify the bundle ``args.bundle``, then ``report`` on its entries (see the module note)."""
+    return on_verified(args, lambda bundle: report(bundle.entries))
+
+
+def on_verified(args: argparse.Namespace, report: Callable[[VerifiedBundle], int]) -> int:
+    """As ``on_bundle``, handing ``report`` the whole verified bundle (what was verified, the entries)."""
     try:
         trusted, against = trust_inputs(args)
     except UnicodeDecodeError as exc:
@@ -55,9 +64,34 @@ def on_bundle(args: argparse.Namespace, report: Callable[[EntrySource], int]) ->
             verified = bundle.verified
             print(f"verified {verified.tree_size} entries of {verified.origin} in {args.bundle}; "
                   f"trusted by: {verified.anchor}", file=sys.stderr)
-            return report(bundle.entries)
+            if verified.scope is not None:
+                print(scope_note(verified.scope, verified.tree_size, verified.clients), file=sys.stderr)
+            return report(bundle)
     except VerifyError as exc:  # the checklist's first failure, or entries changed after it ran
         return _failed(exc)
+
+
+def scope_note(scope: ScopeReport, tree_size: int, whole: int) -> str:
+    """What a report on a scoped export covers: the dossiers it holds whole, never a partial one."""
+    lines = scope_lines(scope, tree_size, listing=False)
+    if scope.partial:
+        lines.append(f"this report covers the {whole} client dossiers held whole; the {len(scope.partial)} held in "
+                     "part are left out of it (their verdicts would rest on entries withheld): "
+                     "'trajectledger verify' lists them")
+    return "\n".join(lines)
+
+
+def with_scope(document: Any, source: EntrySource) -> Any:
+    """A report's JSON document, with what a scoped export's report leaves out (``scope``)."""
+    scope = source.scope if isinstance(source, BundleEntries) else None
+    if scope is None or not isinstance(document, dict):
+        return document
+    return {**document, "scope": {
+        "auditor": scope.auditor, "funders": scope.funders, "withheld_entries": scope.withheld_entries,
+        "partial_dossiers_left_out": sorted(scope.partial),
+        "note": "a scoped export: the entries of funders outside the mandate are withheld; the client dossiers "
+                "held in part are left out of this report",
+    }}
 
 
 def _failed(exc: VerifyError) -> int:

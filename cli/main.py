@@ -17,16 +17,22 @@ from pathlib import Path
 from typing import Any, Callable
 
 from cli import party_client
+from cli.audit_commands import add_commands as add_audit_commands
 from cli.backup_commands import add_commands as add_backup_commands
+from cli.indicator_commands import add_commands as add_indicator_commands
 from cli.log_commands import add_commands as add_log_commands
 from cli.party_commands import add_commands as add_party_commands
+from cli.receipt_commands import add_commands as add_receipt_commands
 from cli.report_commands import add_commands as add_projection_commands
 from cli.rules_commands import add_commands as add_rules_commands
+from cli.tiles_commands import add_commands as add_tiles_commands
+from cli.witness_commands import add_commands as add_witness_commands
 from ledger.application import Ledger
 from ledger.domain.envelope import private_key_pem
 from ledger.domain.errors import InvalidSubmission, LedgerBusy, LedgerError, Refusal
 from ledger.infra.ed25519_pool import Ed25519Pool
-from ledger.settings import Settings, SettingsError, create_keys, database_url, load_keys, write_secret
+from ledger.reader import LedgerReader
+from ledger.settings import KEY_DIR_SETTING, Settings, SettingsError, create_keys, database_url, load_keys, write_secret
 from projections.definitions.registry import installed
 from projections.errors import DuplicateDefinition, InconsistentHistory, InvalidPlugin, LogGap
 
@@ -51,6 +57,16 @@ def open_ledger() -> Ledger:
     return Ledger(Settings.from_environ(), definitions=installed().names())
 
 
+def open_reader() -> Ledger | LedgerReader:
+    """For the commands that only read (``status``, the reports, ``read-models``): with the operator's
+    keys configured, the ledger itself, as before; without them, its database read with no keys
+    (``ledger.reader``), which signs and records nothing and never creates a ledger. Writing
+    commands keep ``open_ledger``, which refuses to start without the keys."""
+    if os.environ.get(KEY_DIR_SETTING):
+        return open_ledger()
+    return LedgerReader(database_url(os.environ))
+
+
 def cmd_init_keys(args: argparse.Namespace) -> int:
     create_keys(Path(args.dir))
     print(f"wrote {args.dir}/operator.pem and {args.dir}/pseudonym.key (keep both secret)")
@@ -60,6 +76,7 @@ def cmd_init_keys(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     """Build a demo ledger from the synthetic generator and print what it holds."""
     from ledger.synthetic import generate
+    from ledger.synthetic.behaviour import BEHAVIOURS
 
     key_dir = Path(args.dir) / "keys"
     if not (key_dir / "operator.pem").exists():
@@ -69,7 +86,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     pool = Ed25519Pool(signing_key=operator_key)  # the batches' signatures on every core
     pool.start()
     ledger = Ledger(settings, pool, definitions=installed().names())
-    history = generate(seed=args.seed, clients=args.clients, operator_key=operator_key, pseudonymise=ledger.pseudonym)
+    history = generate(seed=args.seed, clients=args.clients, operator_key=operator_key, pseudonymise=ledger.pseudonym,
+                       behaviour=BEHAVIOURS[args.incentives] if args.incentives else None)
     verdicts: Counter[str] = Counter()
     batch: list[dict[str, Any]] = []
 
@@ -105,7 +123,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def print_status(ledger: Ledger) -> None:
+def print_status(ledger: Ledger | LedgerReader) -> None:
     registry = ledger.registry().state
     print(f"log entries: {ledger.log_size()}")
     print("parties:")
@@ -127,7 +145,7 @@ def print_status(ledger: Ledger) -> None:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    ledger = open_ledger()
+    ledger = open_reader()
     print_status(ledger)
     ledger.close()
     return EXIT_OK
@@ -215,17 +233,6 @@ def cmd_submit(args: argparse.Namespace) -> int:
     return worst
 
 
-def cmd_receipt(args: argparse.Namespace) -> int:
-    ledger = open_ledger()
-    receipt = ledger.receipt(args.envelope_id)
-    ledger.close()
-    if receipt is None:
-        print(f"error: no envelope {args.envelope_id} in this ledger", file=sys.stderr)
-        return EXIT_INVALID
-    print(json.dumps(receipt.as_dict(), indent=2))
-    return EXIT_OK
-
-
 def cmd_pseudonym(args: argparse.Namespace) -> int:
     """Read BSNs from standard input (never from the command line), print client_refs: asked
     of a served ledger as a party (``--url`` or TRAJECTLEDGER_URL), else with the operator's
@@ -252,6 +259,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--clients", type=int, default=300)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--dir", default=str(DEMO_DIR), help="where the demo keeps its keys")
+    p.add_argument("--incentives", choices=("koning", "neutral"),
+                   help="plant incentive behaviours (declines, parking, contract lengths per contract type; follow-ups, "
+                        "cooperation): 'koning' as Koning measured them, 'neutral' alike for both contract types")
     p.set_defaults(handler=cmd_demo)
 
     p = sub.add_parser("status", help="log size, parties, entries by type")
@@ -274,25 +284,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--key", required=True, help="your Ed25519 private key (PEM, PKCS#8)")
     p.set_defaults(handler=cmd_submit)
 
-    p = sub.add_parser("receipt", help="print the receipt of an envelope")
-    p.add_argument("envelope_id")
-    p.set_defaults(handler=cmd_receipt)
+    add_receipt_commands(sub, open_ledger)  # receipt, receipt-verify
 
     p = sub.add_parser("pseudonym", help="BSNs on standard input -> client_refs (over the API with --url)")
     party_client.add_connection_options(p)
     p.set_defaults(handler=cmd_pseudonym)
 
     add_log_commands(sub, open_ledger)  # export, verify, checkpoint
-    add_projection_commands(sub, open_ledger)  # replay, flags
+    add_tiles_commands(sub, open_ledger)  # tiles
+    add_projection_commands(sub, open_reader)  # replay, flags, payments, read-models, report
+    add_indicator_commands(sub, open_ledger)  # indicators, follow-ups
     add_party_commands(sub, open_ledger)  # key, party
     add_rules_commands(sub, open_ledger)  # rules show, rules adopt
     party_client.add_commands(sub)  # get, export-download (as a party, over the API)
     add_backup_commands(sub)  # backup, restore
+    add_witness_commands(sub, open_ledger)  # witness init-key|vkey|serve|evidence|push
+    add_audit_commands(sub)  # sample, audit-result
     try:
         from api.serve import add_commands as add_api_commands
     except ImportError:  # the [api] extra is not installed
         return parser
     add_api_commands(sub, Settings.from_environ)  # serve
+    from cli.dashboard_commands import add_commands as add_dashboard_commands
+    add_dashboard_commands(sub)  # dashboard (live as a party, or on an export)
     return parser
 
 

@@ -17,17 +17,22 @@ import argparse
 import sys
 from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
 
 from cli.bundle_input import add_options as add_bundle_options
-from cli.bundle_input import on_bundle, wants_bundle
+from cli.bundle_input import on_bundle, on_verified, wants_bundle, with_scope
+from cli.log_commands import add_trust_options
+from ledger.bundle.source import VerifiedBundle
 from ledger.domain.entry import now_utc, recording_date
 from projections.definitions.registry import DefinitionRegistry, installed
 from projections.evaluation import GROUPS
 from projections.flags import FLAGS
 from projections.history import known_at_day, parse_known_at
+from projections.indicators.cooperation import shares
+from projections.indicators.selection import declined_referrals
 from projections.payments import payments
 from projections.read_models import ReadModels
 from projections.render import FORMATS, render
@@ -42,6 +47,9 @@ from projections.reports import (
     replay_document,
 )
 from projections.source import EntrySource
+from reporting.basis import bundle_basis
+from reporting.council import council_report
+from reporting.write import SUFFIXES, writer
 
 OpenLedger = Callable[[], Any]  # () -> ledger.application.Ledger
 Report = Callable[[argparse.Namespace, EntrySource, Engine | None], int]  # (args, entries, read models' engine)
@@ -97,6 +105,20 @@ def add_commands(subparsers: Any, open_ledger: OpenLedger) -> None:
     add_bundle_options(p)
     p.set_defaults(handler=bind(_payments))
 
+    p = subparsers.add_parser("report", help="the council report of a verified export: an .xlsx workbook or an .html page")
+    p.add_argument("--bundle", required=True, metavar="PATH",
+                   help="an export bundle directory or its .tar.gz: verified first (as 'verify' does)")
+    add_trust_options(p, "")
+    p.add_argument("--out", required=True, metavar="FILE", help="the file to write: its suffix, "
+                   + " or ".join(SUFFIXES) + ", chooses the format")
+    p.add_argument("--definition", dest="definitions", action="extend", nargs="+", metavar="NAME",
+                   help="definitions to compare (default: every installed one)")
+    p.add_argument("--as-known-at", type=_known_at_argument, metavar="DATE",
+                   help="ignore entries recorded after this date (end of day, Europe/Amsterdam) or instant")
+    p.add_argument("--peildatum", type=_date_argument, metavar="DATE",
+                   help="measure at this date (default: the as-known-at date, else today)")
+    p.set_defaults(handler=_council)
+
     p = subparsers.add_parser("read-models", help="bring the projection tables up to date")
     p.add_argument("--rebuild", action="store_true", help="empty them and apply every entry again")
     p.set_defaults(handler=lambda args: _read_models(args, open_ledger))
@@ -149,7 +171,7 @@ def _replay(args: argparse.Namespace, source: EntrySource, engine: Engine | None
         document.pop("differences")
     elif args.only == "differences":
         document.pop("rates")
-    sys.stdout.write(render(args.format, tables, document))
+    sys.stdout.write(render(args.format, tables, with_scope(document, source)))
     return 0
 
 
@@ -159,7 +181,7 @@ def _flags(args: argparse.Namespace, source: EntrySource, engine: Engine | None)
     shown = peildatum.isoformat() if peildatum else None
     title = f"Flagged claims ({len(listing)}) - peildatum {shown or 'none'}, as known at {_known(args)}"
     document = flags_document(listing, shown, args.as_known_at)
-    sys.stdout.write(render(args.format, [flags_table(listing, title)], document))
+    sys.stdout.write(render(args.format, [flags_table(listing, title)], with_scope(document, source)))
     return 0
 
 
@@ -169,11 +191,33 @@ def _payments(args: argparse.Namespace, source: EntrySource, engine: Engine | No
     peildatum = _peildatum(args)
     results = evaluate_ledger(source, engine, definitions, peildatum, args.as_known_at, registry)
     names = [d.name for d in definitions]
-    rows = payments(results, names)
+    dossiers = list(load_dossiers(source, engine, args.as_known_at))  # for shared fees and declined referrals
+    rows = payments(results, names, shares(dossiers), declined_referrals(dossiers))
     title = f"Owed per contract (cents) - peildatum {peildatum}, as known at {_known(args)}"
     sys.stdout.write(render(args.format, [payments_table(rows, names, title)],
-                            payments_document(rows, peildatum.isoformat(), args.as_known_at)))
+                            with_scope(payments_document(rows, peildatum.isoformat(), args.as_known_at), source)))
     return 0
+
+
+def _council(args: argparse.Namespace) -> int:
+    """``report``: the bundle verified (no report if it fails), then the council report written."""
+    out = Path(args.out)
+    write = writer(out)  # an unknown suffix fails before the bundle is read
+    registry = installed()
+    definitions = _definitions(registry, args)
+    peildatum = _peildatum(args)
+
+    def run(bundle: VerifiedBundle) -> int:
+        basis = bundle_basis(bundle, peildatum, args.as_known_at)
+        results = evaluate_ledger(bundle.entries, None, definitions, peildatum, args.as_known_at, registry)
+        report = council_report(results, load_dossiers(bundle.entries, None, args.as_known_at), definitions, basis)
+        write(report, out)
+        print(f"wrote {out} ({out.suffix[1:]}: {len(report.tables)} tables, {len(results)} trajectories) - "
+              f"peildatum {basis.peildatum}, as known at {_known(args)}, "
+              f"checkpoint {basis.checkpoint_size} {basis.checkpoint_root}")
+        return 0
+
+    return on_verified(args, run)
 
 
 def _read_models(args: argparse.Namespace, open_ledger: OpenLedger) -> int:

@@ -35,7 +35,7 @@ class Dossier(Aggregate):
     @event("Opened")
     def __init__(self, client_ref: str) -> None:
         self.client_ref = client_ref
-        self.data: dict[str, Any] = {"trajectories": {}, "claims": {}, "benefits": {}}
+        self.data: dict[str, Any] = {"trajectories": {}, "claims": {}, "benefits": {}, "evidence": {}, "findings": {}}
 
     @staticmethod
     def create_id(client_ref: str) -> uuid.UUID:
@@ -43,6 +43,9 @@ class Dossier(Aggregate):
 
     @property
     def state(self) -> DossierState:
+        for later in ("evidence", "findings"):  # added after 0.1: a snapshot taken before has neither
+            if later not in self.data:
+                self.data[later] = {}
         return DossierState(**self.data)  # shares the dicts: evolve mutates self.data
 
     @dataclass(frozen=True)  # as eventsourcing's metaclass makes it anyway: this tells type checkers the field

@@ -5,8 +5,9 @@ Every submission goes check -> decide -> record:
   live key (nothing is recorded for an envelope that fails here);
 - decide: against the client's dossier (or the registry) in memory, by the pure rules
   (``ledger.domain``): accepted, or refused with the rule and field;
-- record: the entry as an event and its log row, in one transaction, with a receipt
-  signed before it commits (``ledger.receipt_signing``).
+- record: the entry as an event and its log row, in one transaction, with the checkpoint
+  of the new tree signed and stored before it commits, and the entry's receipt a proof of
+  inclusion in it (``ledger.receipt_signing``): one operator signature per write.
 ``ledger.batches`` does the same for many envelopes at once.
 
 Concurrent submitters on one dossier are serialised twice over. In one process, a decider
@@ -67,9 +68,9 @@ from ledger.infra.storage.log_append import LogAppend, StaleDecision
 from ledger.infra.storage.migrate import upgrade
 from ledger.infra.storage.recorder import LedgerFactory
 from ledger.infra.storage.tables import log_entries
-from ledger.infra.storage.write_plan import CommitGuard, WritePlan
+from ledger.infra.storage.write_plan import WritePlan
 from ledger.infra.transparency.service import SignedCheckpoint, TransparencyLog
-from ledger.receipt_signing import ReceiptSigning, sign_receipts
+from ledger.receipt_signing import BatchCheckpoint, receipt_of
 from ledger.settings import Settings, SettingsError, opening_database
 
 MAX_ATTEMPTS = 50
@@ -95,16 +96,18 @@ class Ledger(Application[uuid.UUID]):
 
     def __init__(self, settings: Settings, pool: Ed25519Pool | None = None,
                  definitions: Collection[str] | None = None) -> None:
-        """``pool``: Ed25519 worker processes for batches, owned (started and closed) by the
-        caller; without one, batches check and sign in this process. ``definitions``: the
+        """``pool``: Ed25519 worker processes that check a batch's signatures, owned (started
+        and closed) by the caller; without one, batches are checked in this process. The ledger
+        signs one checkpoint per write itself, so the pool needs no key (one it holds must be
+        this ledger's operator key). ``definitions``: the
         outflow definitions installed where the ledger runs; a commission naming another is
         not recorded (None: not checked)."""
         self.settings = settings
         self._definitions = None if definitions is None else frozenset(definitions)
-        if pool is not None and (pool.signing_key is None or
-                                 public_key_bytes(pool.signing_key) != public_key_bytes(settings.operator_key)):
-            raise SettingsError("the signature pool must sign with this ledger's operator key")
-        self.pool = pool if pool is not None else Ed25519Pool(0, settings.operator_key)
+        if pool is not None and pool.signing_key is not None and \
+                public_key_bytes(pool.signing_key) != public_key_bytes(settings.operator_key):
+            raise SettingsError("the signature pool holds another key than this ledger's operator key")
+        self.pool = pool if pool is not None else Ed25519Pool(0)
         try:
             backend = make_url(settings.database_url).get_backend_name()
         except ArgumentError as exc:
@@ -211,7 +214,7 @@ class Ledger(Application[uuid.UUID]):
     def receipt(self, envelope_id: str) -> Receipt | None:
         """The receipt of an envelope recorded earlier, or None."""
         found = self._reader.recorded(envelope_id)
-        return None if found is None else sign_receipts([found], self.settings.operator_key, self.operator_key_id)[0]
+        return None if found is None else self._receipt_of(found)
 
     def receipt_if_same(self, envelope: Envelope) -> Receipt | None:
         """The original receipt if this envelope was recorded; a conflict if its id was
@@ -224,12 +227,26 @@ class Ledger(Application[uuid.UUID]):
             raise IdempotencyConflict(
                 "this envelope_id was used before for a different payload", field="payload.envelope_id"
             )
-        return sign_receipts([found], self.settings.operator_key, self.operator_key_id)[0]
+        return self._receipt_of(found)
+
+    def _receipt_of(self, found: LogAppend) -> Receipt:
+        """The receipt of a recorded entry: its inclusion proof against the checkpoint its
+        write stored (entries written before that was done: the first checkpoint after them,
+        or one of the whole log signed now)."""
+        if found.log_index is None:
+            raise RuntimeError("a recorded entry has a log index")  # cannot happen: read from log_entries
+        checkpoint = self.transparency.covering(found.log_index) or self.checkpoint()
+        proof = self.transparency.inclusion_proof(found.log_index, checkpoint.tree_size)
+        return receipt_of(found, checkpoint.tree_size, checkpoint.note, tuple(proof))
 
     def entries(self, start: int = 0, limit: int = 1000) -> list[tuple[int, dict[str, Any]]]:
         """Recorded entries in log order from ``start``: (log_index, entry body), where the
         body is {envelope, verdict, refusal, recorded_at}, read from the event store itself."""
         return self._reader.entries(start, limit)
+
+    def dossier_entries(self, client_ref: str) -> list[tuple[int, dict[str, Any]]]:
+        """One client's recorded entries (accepted and refused), in log order, as ``entries``."""
+        return self._reader.of_originator(dossier_id(client_ref))
 
     def checkpoint(self) -> SignedCheckpoint:
         """Sign a checkpoint of the whole log now (the stored one if this size has one),
@@ -283,7 +300,7 @@ class Ledger(Application[uuid.UUID]):
             self.signing_key(envelope)  # revoked meanwhile (e.g. since a batch was checked)?
             try:
                 with self.holding([envelope]):
-                    guard = ReceiptSigning(self.settings.operator_key, self.operator_key_id)
+                    guard = BatchCheckpoint(self.transparency)
                     self.write(self.decide([envelope], [text]), guard)
                     return guard.receipts[0]
             except self.CONFLICTS:
@@ -332,7 +349,7 @@ class Ledger(Application[uuid.UUID]):
             raise
         return decided
 
-    def write(self, decided: Decided, guard: CommitGuard) -> None:
+    def write(self, decided: Decided, guard: BatchCheckpoint) -> None:
         """Write the decided entries and their log rows in one transaction, which commits
         only if ``guard`` lets it (``WritePlan``)."""
         try:
@@ -344,7 +361,8 @@ class Ledger(Application[uuid.UUID]):
         if REGISTRY_ID in decided.aggregates:
             self._registry = None  # re-read: the cached one has not seen the change
             self.registry()  # OperatorKeyNotLive if the change revoked this ledger's key
-        self.transparency.appended(decided.appends)
+        if guard.tree is not None:
+            self.transparency.committed(guard.tree)
 
     def _evict(self, *aggregate_ids: uuid.UUID) -> None:
         cache = self.repository.cache
@@ -402,7 +420,7 @@ class Ledger(Application[uuid.UUID]):
             envelope = sign(payload, OPERATOR, self.settings.operator_key)
             try:
                 with self._locks.holding([REGISTRY_ID]):
-                    self.write(self.decide([envelope]), ReceiptSigning(self.settings.operator_key, self.operator_key_id))
+                    self.write(self.decide([envelope]), BatchCheckpoint(self.transparency))
             except self.CONFLICTS:
                 pass  # another process initialised it at the same moment
             self._registry = None
@@ -428,7 +446,8 @@ def _decide(target: Dossier | Registry, envelope: Envelope, parties: RegistrySta
         return
     role = parties.role_of(envelope.submitter) or ""
     today = recording_date(recorded_at)
-    decide(target.state, envelope.payload, Context(envelope.submitter, role, today, parties.role_of, parties.rules))
+    decide(target.state, envelope.payload, Context(envelope.submitter, role, today, parties.role_of, parties.rules,
+                                                   audits_of=parties.audits))
 
 
 def genesis_payload(operator_public: bytes) -> dict[str, Any]:

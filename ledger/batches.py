@@ -4,7 +4,8 @@ with the Ed25519 work spread over worker processes.
 1. Check: each envelope is parsed and its submitter's key found here; its signature check
    is streamed to the workers at once, so they verify while the rest is parsed.
 2. Decide: the whole batch, in memory, against the dossiers it touches (their locks held).
-3. Record: one transaction. On workers it is written while they still check, and its
+3. Record: one transaction, with one checkpoint signed for the whole batch (every receipt
+   is an inclusion proof against it). On workers it is written while they still check, and its
    guard commits only if every signature held; if one failed, nothing was stored and the
    batch is decided and written again without the bad envelopes.
 Any conflict (another writer moved a dossier or the registry, an envelope_id recorded
@@ -22,7 +23,7 @@ from ledger.domain.envelope import Envelope, b64decode, signature_fails
 from ledger.domain.errors import InvalidSubmission
 from ledger.domain.receipt import Receipt
 from ledger.infra.ed25519_pool import Batch
-from ledger.receipt_signing import BadSignature, ReceiptSigning
+from ledger.receipt_signing import BadSignature, BatchCheckpoint
 
 if TYPE_CHECKING:
     from ledger.application import Ledger
@@ -81,13 +82,13 @@ def _check(ledger: Ledger, items: Sequence[Any], signatures: Batch, results: lis
 def _record(ledger: Ledger, checked: Checked, signatures: Batch) -> list[Receipt]:
     """Decide and write the batch; one receipt per envelope whose signature held."""
     if signatures.parallel:  # write while the workers check; commit only if every signature held
-        guard = ReceiptSigning(ledger.settings.operator_key, ledger.operator_key_id, signatures, awaiting_checks=True)
+        guard = BatchCheckpoint(ledger.transparency, signatures, awaiting_checks=True)
         try:
             ledger.write(ledger.decide(checked.envelopes, checked.texts), guard)
             return guard.receipts
         except BadSignature:
             pass
     good = [(e, t) for e, t, ok in zip(checked.envelopes, checked.texts, signatures.results()) if ok]
-    guard = ReceiptSigning(ledger.settings.operator_key, ledger.operator_key_id, signatures)
+    guard = BatchCheckpoint(ledger.transparency, signatures)
     ledger.write(ledger.decide([e for e, _ in good], [t for _, t in good]), guard)
     return guard.receipts

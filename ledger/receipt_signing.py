@@ -1,39 +1,108 @@
-"""Signing the receipts of a write, as the guard of its transaction (``WritePlan.guard``).
+"""Signing a write's receipts, as the guard of its transaction (``WritePlan.guard``): one
+operator signature per committed batch, however many entries it holds.
 
-A receipt names its entry's log index and leaf hash, which are known only once the write
-holds the log's lock; it is signed before the transaction commits, so an entry is never
-stored without a receipt the submitter can be given. In a batch on worker processes the
-receipts are signed there while the rows are written, and the batch commits only if every
-envelope's signature (still being checked when the write began) held.
+Once the write holds the log's lock its entries have their indexes and leaf hashes. The
+guard then takes the log's frontier (its compact range, kept by ``TransparencyLog`` and
+brought up to date from the same transaction), appends the batch's leaves, and signs ONE
+C2SP checkpoint of the new tree size and root with the operator key, under the log's origin.
+The checkpoint is stored in the same transaction as the entries, and every entry's receipt
+is a C2SP tlog-proof against it (``ledger.domain.receipt``): an entry is never stored
+without the signed checkpoint its receipt proves inclusion in. In a batch on worker
+processes the batch commits only if every envelope's signature (still being checked when
+the write began) held.
+
+``sign_receipts`` makes the per-entry signed receipts of format 1, which only an export's
+``receipts.jsonl`` still carries.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ledger.domain.canonical import canonical_bytes
 from ledger.domain.envelope import b64encode
+from ledger.domain.merkle.batch import BatchTree
 from ledger.domain.receipt import Receipt
+from ledger.domain.signed_receipt import SignedReceipt
 from ledger.infra.storage.log_append import LogAppend
+from ledger.infra.storage.write_plan import CheckpointRow, LogTail
+from ledger.infra.transparency.service import TransparencyLog
 
 
 class Signatures(Protocol):
-    """The part of a worker batch this needs: its checks' answers, and signing."""
+    """The part of a worker batch this needs: its checks' answers."""
 
     def results(self) -> list[bool]: ...
-
-    def sign(self, messages: list[bytes]) -> Any: ...  # has .result() -> list[bytes]
 
 
 class BadSignature(Exception):
     """A batch envelope's signature failed its check while the batch was being written."""
 
 
-def receipt_body(append: LogAppend, key_id: str) -> dict[str, Any]:
-    """What the receipt of a written entry signs (``Receipt.body``)."""
+class BatchCheckpoint:
+    """The commit guard of a write: signs one checkpoint for it and makes its receipts;
+    with ``awaiting_checks``, refuses to commit (``BadSignature``) unless every signature
+    checked on ``signatures`` held."""
+
+    def __init__(self, log: TransparencyLog, signatures: Signatures | None = None, awaiting_checks: bool = False) -> None:
+        self._log = log
+        self._signatures, self._awaiting_checks = signatures, awaiting_checks
+        self._appends: Sequence[LogAppend] = ()
+        self._row: CheckpointRow | None = None
+        self.tree: BatchTree | None = None
+        self.receipts: list[Receipt] = []
+
+    def indexed(self, appends: Sequence[LogAppend], tail: LogTail) -> None:
+        """Append the batch to the log's frontier and sign the checkpoint of the new tree -
+        unless the batch revokes the key it would be signed with: a checkpoint must be signed
+        by a key live at its size, so that write is recorded unsigned (and the ledger then
+        stops: ``OperatorKeyNotLive``); a ledger running with a live key signs the next one."""
+        self._appends = appends
+        if not appends or any(_revokes(append, self._log.signer_key_id) for append in appends):
+            return
+        first = appends[0].log_index
+        hashes = [append.leaf_hash for append in appends]
+        if first is None or any(h is None for h in hashes):
+            raise RuntimeError("the log entries were not assigned indexes")  # cannot happen after log_rows
+        self.tree = BatchTree(self._log.frontier(first, tail), hashes)  # type: ignore[arg-type]
+        self._row = self._log.sign_row(self.tree.size, self.tree.root())
+
+    def checkpoint(self) -> CheckpointRow | None:
+        return self._row
+
+    def before_commit(self) -> None:
+        if self._awaiting_checks and self._signatures is not None and not all(self._signatures.results()):
+            raise BadSignature
+        if self._row is None or self.tree is None:
+            return  # nothing appended (every envelope failed its check), or a write revoking this key: no receipts
+        note, size, tree = self._row.note.encode("utf-8"), self._row.tree_size, self.tree
+        self.receipts = [receipt_of(append, size, note, tree) for append in self._appends]
+
+
+def _revokes(append: LogAppend, key_id: str) -> bool:
+    """Whether this entry revokes the operator key ``key_id`` (accepted)."""
+    body = append.body
+    payload = body["envelope"]["payload"]
+    return bool(body["verdict"] == "accepted" and payload["type"] == "KeyRevoked"
+                and payload.get("party_id") == "operator" and payload.get("key_id") == key_id)
+
+
+def receipt_of(append: LogAppend, tree_size: int, note: bytes, path: tuple[bytes, ...] | BatchTree) -> Receipt:
+    """The receipt of an indexed entry, against the checkpoint ``note`` of ``tree_size``."""
+    if append.log_index is None or append.leaf_hash is None:
+        raise RuntimeError("the log entry was not assigned an index")  # cannot happen after a write
+    body = append.body
+    refusal = body["refusal"]
+    return Receipt(body["envelope"]["payload"]["envelope_id"], body["verdict"],
+                   None if refusal is None else dict(refusal), body["recorded_at"], append.log_index,
+                   append.leaf_hash.hex(), tree_size, note, path)
+
+
+def signed_receipt_body(append: LogAppend, key_id: str) -> dict[str, Any]:
+    """What a format 1 receipt of a written entry signs (``SignedReceipt.body``)."""
     if append.log_index is None or append.leaf_hash is None:
         raise RuntimeError("the log entry was not assigned an index")  # cannot happen after a write
     body = append.body
@@ -49,38 +118,7 @@ def receipt_body(append: LogAppend, key_id: str) -> dict[str, Any]:
     }
 
 
-def sign_receipts(appends: Sequence[LogAppend], key: Ed25519PrivateKey, key_id: str) -> list[Receipt]:
-    """The receipts of indexed entries, signed here."""
-    bodies = [receipt_body(append, key_id) for append in appends]
-    return [Receipt(**body, signature=b64encode(key.sign(canonical_bytes(body)))) for body in bodies]
-
-
-class ReceiptSigning:
-    """The commit guard of a write: signs its receipts; with ``awaiting_checks``, refuses to
-    commit (``BadSignature``) unless every signature checked on ``signatures`` held."""
-
-    def __init__(self, key: Ed25519PrivateKey, key_id: str, signatures: Signatures | None = None,
-                 awaiting_checks: bool = False) -> None:
-        self._key, self._key_id = key, key_id
-        self._signatures, self._awaiting_checks = signatures, awaiting_checks
-        self._finish: Callable[[], list[Receipt]] | None = None
-        self.receipts: list[Receipt] = []
-
-    def indexed(self, appends: Sequence[LogAppend]) -> None:
-        """Start signing (on the workers, where there are some) while the rows are written."""
-        bodies = [receipt_body(append, self._key_id) for append in appends]
-        messages = [canonical_bytes(body) for body in bodies]
-        signing = self._signatures.sign(messages) if self._signatures is not None else None
-
-        def finish() -> list[Receipt]:
-            raw = signing.result() if signing is not None else [self._key.sign(m) for m in messages]
-            return [Receipt(**body, signature=b64encode(signature)) for body, signature in zip(bodies, raw)]
-
-        self._finish = finish
-
-    def before_commit(self) -> None:
-        if self._awaiting_checks and self._signatures is not None and not all(self._signatures.results()):
-            raise BadSignature
-        if self._finish is None:
-            raise RuntimeError("the write was not indexed")  # cannot happen: the recorder indexes first
-        self.receipts = self._finish()
+def sign_receipts(appends: Sequence[LogAppend], key: Ed25519PrivateKey, key_id: str) -> list[SignedReceipt]:
+    """Format 1 receipts of indexed entries, one signature each (an export's receipts.jsonl)."""
+    bodies = [signed_receipt_body(append, key_id) for append in appends]
+    return [SignedReceipt(**body, signature=b64encode(key.sign(canonical_bytes(body)))) for body in bodies]

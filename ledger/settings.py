@@ -12,6 +12,10 @@
   start under another.
 * ``TRAJECTLEDGER_CHECKPOINT_EVERY_ENTRIES`` / ``TRAJECTLEDGER_CHECKPOINT_EVERY_SECONDS`` - the
   operator signs a checkpoint at least after this many entries or seconds (default 1000 / 60).
+* ``TRAJECTLEDGER_WITNESS_POLICY`` - a C2SP tlog-policy file: the witnesses the served ledger asks
+  to cosign its newest checkpoint (those with a URL) and the quorum; unset: no witnessing.
+  ``TRAJECTLEDGER_WITNESS_EVERY_SECONDS`` (default 10): at most one round per this many seconds;
+  ``TRAJECTLEDGER_WITNESS_TIMEOUT_SECONDS`` (default 5): each request's timeout.
 """
 
 from __future__ import annotations
@@ -31,12 +35,15 @@ from eventsourcing import persistence
 from sqlalchemy import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
-from ledger.domain.envelope import load_private_key, private_key_pem
+from ledger.domain.checkpoint import InvalidKeyError, verifier_key_string
+from ledger.domain.envelope import load_private_key, private_key_pem, public_key_bytes
+from ledger.domain.witness_policy import Policy, PolicyError, check_for_log, parse_policy
 
 DEFAULT_DATABASE_URL = "sqlite:///trajectledger.sqlite3"
 OPERATOR_KEY_FILE = "operator.pem"
 PSEUDONYM_KEY_FILE = "pseudonym.key"
 DATABASE_SETTING = "TRAJECTLEDGER_DATABASE_URL"
+KEY_DIR_SETTING = "TRAJECTLEDGER_KEY_DIR"
 POSTGRES_URL_FORM = "postgresql+psycopg://user@host:5432/dbname"
 
 
@@ -52,22 +59,52 @@ class Settings:
     log_origin: str = "trajectledger.example/log"
     checkpoint_every_entries: int = 1000
     checkpoint_every_seconds: float = 60.0
+    witness_policy: Policy | None = None  # TRAJECTLEDGER_WITNESS_POLICY, parsed
+    witness_every_seconds: float = 10.0
+    witness_timeout_seconds: float = 5.0
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> "Settings":
         env = os.environ if environ is None else environ
-        key_dir = env.get("TRAJECTLEDGER_KEY_DIR")
+        key_dir = env.get(KEY_DIR_SETTING)
         if not key_dir:
             raise SettingsError("TRAJECTLEDGER_KEY_DIR is not set (create keys with 'trajectledger init-keys DIR')")
         operator_key, pseudonym_key = load_keys(Path(key_dir))
+        log_origin = env.get("TRAJECTLEDGER_LOG_ORIGIN", "trajectledger.example/log")
         return cls(
             database_url=database_url(env),
             operator_key=operator_key,
             pseudonym_key=pseudonym_key,
-            log_origin=env.get("TRAJECTLEDGER_LOG_ORIGIN", "trajectledger.example/log"),
+            log_origin=log_origin,
             checkpoint_every_entries=_positive(env, "TRAJECTLEDGER_CHECKPOINT_EVERY_ENTRIES", 1000, int),
             checkpoint_every_seconds=_positive(env, "TRAJECTLEDGER_CHECKPOINT_EVERY_SECONDS", 60.0, float),
+            witness_policy=witness_policy(env, log_origin, operator_key),
+            witness_every_seconds=_positive(env, "TRAJECTLEDGER_WITNESS_EVERY_SECONDS", 10.0, float),
+            witness_timeout_seconds=_positive(env, "TRAJECTLEDGER_WITNESS_TIMEOUT_SECONDS", 5.0, float),
         )
+
+
+def witness_policy(environ: Mapping[str, str], log_origin: str, operator_key: Ed25519PrivateKey) -> Policy | None:
+    """The tlog-policy file ``TRAJECTLEDGER_WITNESS_POLICY`` names, parsed and checked against this
+    log's key (None when unset)."""
+    name = environ.get("TRAJECTLEDGER_WITNESS_POLICY")
+    if not name:
+        return None
+    try:
+        policy = parse_policy(Path(name).read_bytes())
+    except OSError as exc:
+        raise SettingsError(f"TRAJECTLEDGER_WITNESS_POLICY: cannot read {name}: {exc.strerror or exc}") from exc
+    except PolicyError as exc:
+        raise SettingsError(f"TRAJECTLEDGER_WITNESS_POLICY: {name}: {exc}") from exc
+    try:
+        log_vkey = verifier_key_string(log_origin, public_key_bytes(operator_key))
+    except InvalidKeyError:
+        return policy  # an origin that cannot name a key: the log refuses it at start, naming its own setting
+    try:
+        check_for_log(policy, log_vkey)
+    except PolicyError as exc:
+        raise SettingsError(f"TRAJECTLEDGER_WITNESS_POLICY: {name}: {exc}") from exc
+    return policy
 
 
 def _positive(environ: Mapping[str, str], name: str, default: Any, kind: Callable[[str], Any]) -> Any:

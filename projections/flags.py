@@ -13,6 +13,7 @@ from typing import Any
 from ledger.domain.dossier.state import LIVE_CLAIM, DossierState
 from ledger.domain.payloads import MEDIATION_INSTRUMENTS
 from projections.periods import add_months, lasts_six_months, overlaps
+from projections.verification import CONTRADICTED, NOT_FOUND, UNVERIFIED, claim_verification
 
 APPLICATION_BEFORE_TRAJECTORY = "application-before-trajectory"
 NO_MEDIATION = "no-mediation-before-job"
@@ -20,8 +21,11 @@ SECONDMENT = "secondment-via-provider"
 SHORT_CONTRACT = "contract-under-six-months"
 OVERLAPPING_TRAJECTORIES = "overlapping-trajectories"
 REVOLVING_DOOR = "revolving-door"
+EMPLOYMENT_NOT_VERIFIED = "employment-not-verified"
+VERIFICATION_CONTRADICTS_CLAIM = "verification-contradicts-claim"
 FLAGS = (
     APPLICATION_BEFORE_TRAJECTORY, NO_MEDIATION, SECONDMENT, SHORT_CONTRACT, OVERLAPPING_TRAJECTORIES, REVOLVING_DOOR,
+    EMPLOYMENT_NOT_VERIFIED, VERIFICATION_CONTRADICTS_CLAIM,
 )
 
 LATEST = "9999-12-31"
@@ -44,6 +48,7 @@ def claim_flags(dossier: DossierState, claim_id: str, peildatum: date | None = N
         _short_contract(claim, p),
         _overlapping(dossier, trajectory, p),
         _revolving_door(dossier, claim_id, claim, p),
+        _wage_data(dossier, claim_id, claim),
     ]
     return [flag for flag in found if flag is not None]
 
@@ -107,4 +112,17 @@ def _revolving_door(dossier: DossierState, claim_id: str, claim: dict[str, Any],
         if year_before < other["job_start"] < year_after:
             return Flag(REVOLVING_DOOR, f"placed twice in a year: also from {other['job_start']} "
                                         f"at {other['employer_kvk']} (claim {other_id})")
+    return None
+
+
+def _wage_data(dossier: DossierState, claim_id: str, claim: dict[str, Any]) -> Flag | None:
+    """A confirmed claim that wage data has not verified, or that wage data contradicts (another
+    employer, a shorter period, no income relationship at all): ``projections.verification``."""
+    if claim["status"] != "confirmed":
+        return None
+    check = claim_verification(dossier, claim_id)
+    if check.status == UNVERIFIED:
+        return Flag(EMPLOYMENT_NOT_VERIFIED, "confirmed without wage data verifying the employment")
+    if check.status in (CONTRADICTED, NOT_FOUND):
+        return Flag(VERIFICATION_CONTRADICTS_CLAIM, check.detail)
     return None

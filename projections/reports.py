@@ -88,9 +88,10 @@ def flags_document(listing: Sequence[FlaggedClaim], peildatum: str | None, as_kn
 
 def payments_table(rows: Sequence[ContractPayment], compare: Sequence[str], title: str) -> Table:
     columns = ["funder", "provider", "contract", "definition", "trajectories", "owed_cents", "pending_cents",
-               "unjudged"] + [f"owed_if:{n}" for n in compare]
+               "unjudged", "cooperation_cents"] + [f"owed_if:{n}" for n in compare]
     return Table(title, columns, [
-        [r.funder, r.provider, r.contract, r.definition, r.trajectories, r.owed_cents, r.pending_cents, r.unjudged]
+        [r.funder, r.provider, r.contract, r.definition, r.trajectories, r.owed_cents, r.pending_cents, r.unjudged,
+         r.cooperation_cents]
         + [r.owed_if[n] for n in compare]
         for r in rows
     ])
@@ -100,6 +101,6 @@ def payments_document(rows: Sequence[ContractPayment], peildatum: str, as_known_
     return {"peildatum": peildatum, "as_known_at": as_known_at, "contracts": [
         {"funder": r.funder, "provider": r.provider, "contract": r.contract, "definition": r.definition,
          "trajectories": r.trajectories, "owed_cents": r.owed_cents, "pending_cents": r.pending_cents,
-         "unjudged": r.unjudged, "owed_if": dict(r.owed_if)}
+         "unjudged": r.unjudged, "cooperation_cents": r.cooperation_cents, "owed_if": dict(r.owed_if)}
         for r in rows
     ]}

@@ -9,6 +9,7 @@ from typing import Any
 from ledger.domain.dossier.state import DossierState
 from projections.definitions.facts import FACTS_VERSION, Placement, TrajectoryFacts, attributable, trajectory_facts
 from projections.flags import claim_flags
+from projections.verification import Period
 
 Row = dict[str, Any]
 
@@ -21,14 +22,16 @@ def dossier_json(dossier: DossierState) -> str:
     """Compact JSON in the dossier's own order (log order), which json.loads keeps.
     The state is plain JSON data already, so it is encoded as it is (no deep copy)."""
     return json.dumps(
-        {"trajectories": dossier.trajectories, "claims": dossier.claims, "benefits": dossier.benefits},
+        {"trajectories": dossier.trajectories, "claims": dossier.claims, "benefits": dossier.benefits,
+         "evidence": dossier.evidence, "findings": dossier.findings},
         separators=(",", ":"),
     )
 
 
 def dossier_from_json(text: str) -> DossierState:
     data = json.loads(text)
-    return DossierState(data["trajectories"], data["claims"], data["benefits"])
+    return DossierState(data["trajectories"], data["claims"], data["benefits"],
+                        data.get("evidence", {}), data.get("findings", {}))
 
 
 def trajectory_rows(client: str, dossier: DossierState) -> list[Row]:
@@ -113,10 +116,19 @@ _PLACEMENTS = len(FACT_COLUMNS) - 1  # the placements column (JSON) is the facts
 _new = tuple.__new__
 
 
+def _placement(fields: list[Any]) -> Placement:
+    """A placement from its JSON list; its verified periods (the last field) back as ``Period`` tuples."""
+    if fields[-1]:
+        fields[-1] = tuple(Period._make(p) for p in fields[-1])
+    else:
+        fields[-1] = ()
+    return Placement._make(fields)
+
+
 def facts_from_row(row: Any) -> TrajectoryFacts:
     """The facts from a row (a tuple, or a SQLAlchemy Row, whose slices are tuples) that
     starts with the FACT_COLUMNS; more columns may follow.
     This is the hot path of judging every trajectory: a few tuple copies, nothing more."""
     placements = row[_PLACEMENTS]
-    last = _NO_PLACEMENTS if placements == "[]" else (tuple(Placement._make(p) for p in json.loads(placements)),)
+    last = _NO_PLACEMENTS if placements == "[]" else (tuple(_placement(p) for p in json.loads(placements)),)
     return _new(TrajectoryFacts, row[:_PLACEMENTS] + last)

@@ -8,11 +8,13 @@
   (``ledger.domain.envelope.sign``) and posts the envelope. Retries (connection errors, 5xx,
   429) resend the *same* envelope, so they are safe: the ledger answers a repeated
   envelope with its original receipt.
-* Every receipt is checked before it is returned: the operator's signature
-  (``ledger.domain.receipt.verify_receipt`` with ``ledger_key``, pinned by the caller or fetched
-  once from ``GET /v1/ledger-key``), its envelope id, and its leaf hash recomputed from the
-  envelope this client signed (RFC 9162 leaf of ``ledger.domain.entry``), so a receipt cannot
-  belong to another envelope or another verdict.
+* Every receipt is checked offline before it is returned (``ledger.domain.receipt_check``):
+  a C2SP tlog-proof whose leaf is recomputed from the envelope this client signed and the
+  receipt's verdict, refusal and recorded_at (RFC 9162 leaf of ``ledger.domain.entry``),
+  and whose inclusion proof leads to a checkpoint signed by the operator (``ledger_key``,
+  pinned by the caller or fetched once from ``GET /v1/ledger-key``), so a receipt cannot
+  belong to another envelope or another verdict. ``check_receipt`` checks one kept
+  earlier, of either format (format 1: one operator signature per receipt).
 * Reads carry an HTTP Message Signature (RFC 9421) by the party's key; the primitives
   (``sdk.http_signatures``) are shared with the server (``api.signatures``), which verifies them.
 * ``prove_inclusion(receipt)`` checks that a receipt's entry is in the log: a checkpoint
@@ -40,7 +42,9 @@ from ledger.domain.envelope import Envelope, b64decode, key_id_for, public_key_b
 from ledger.domain.errors import LedgerError
 from ledger.domain.merkle import MerkleError, verify_consistency, verify_inclusion
 from ledger.domain.merkle.hashing import leaf_hash
-from ledger.domain.receipt import Receipt, verify_receipt
+from ledger.domain.receipt import Receipt, receipt_from_dict
+from ledger.domain.receipt_check import verify_receipt
+from ledger.domain.signed_receipt import SignedReceipt, verify_signed_receipt
 from sdk.http_signatures import signature_headers
 
 API_PREFIX = "/v1"
@@ -77,7 +81,7 @@ class VerificationFailed(ClientError):
 class LedgerClient:
     def __init__(
         self, http: httpx.Client, party_id: str, private_key: Ed25519PrivateKey, *,
-        ledger_key: bytes | None = None, attempts: int = 5, backoff: float = 0.2,
+        ledger_key: bytes | None = None, checkpoint_key: str | None = None, attempts: int = 5, backoff: float = 0.2,
         clock: Callable[[], float] = time.time, sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.http = http
@@ -85,7 +89,8 @@ class LedgerClient:
         self.private_key = private_key
         self.key_id = key_id_for(public_key_bytes(private_key))
         self._ledger_key = ledger_key
-        self._checkpoint_key: str | None = None
+        self._checkpoint_key = checkpoint_key  # pinned (C2SP verifier key string), else fetched once
+        self._ledger_info: dict[str, Any] | None = None
         self.attempts = max(1, attempts)
         self.backoff = backoff
         self.clock = clock
@@ -145,34 +150,51 @@ class LedgerClient:
         return results
 
     def _verified(self, envelope: Envelope, data: dict[str, Any]) -> Receipt:
+        """A receipt from the server: a format 2 receipt, proof checked against the envelope."""
+        receipt = self.check_receipt(data, envelope)
+        if not isinstance(receipt, Receipt):
+            raise VerificationFailed(f"the receipt for {envelope.envelope_id} is not a log proof (format 2)")
+        return receipt
+
+    def check_receipt(self, data: dict[str, Any], envelope: Envelope | None = None) -> Receipt | SignedReceipt:
+        """Check a receipt offline (as served, or kept since), of either format, for
+        ``envelope``: format 2, its tlog-proof against a checkpoint signed by the operator;
+        format 1, the operator's signature. Without the envelope the leaf is not opened:
+        see ``ledger.domain.receipt_check``."""
         try:
-            receipt = Receipt(**data)
-            verify_receipt(receipt, self.ledger_key())
-        except (TypeError, LedgerError) as exc:
-            raise VerificationFailed(f"the receipt for {envelope.envelope_id} does not verify: {exc}") from exc
-        if receipt.envelope_id != envelope.envelope_id:
+            receipt = receipt_from_dict(data)
+            if isinstance(receipt, Receipt):
+                verify_receipt(receipt, [self.checkpoint_key()], None if envelope is None else envelope.as_dict())
+            else:
+                verify_signed_receipt(receipt, self.ledger_key())
+        except LedgerError as exc:
+            named = f" for {envelope.envelope_id}" if envelope is not None else ""
+            raise VerificationFailed(f"the receipt{named} does not verify: {exc}") from exc
+        if envelope is not None and receipt.envelope_id != envelope.envelope_id:
             raise VerificationFailed(f"asked for {envelope.envelope_id}, the receipt is for {receipt.envelope_id}")
-        body = entry_body(envelope.as_dict(), receipt.verdict, receipt.refusal, receipt.recorded_at)
-        if leaf_hash(leaf_bytes(body, receipt.log_index)).hex() != receipt.leaf_hash:
-            raise VerificationFailed("the receipt's leaf hash is not that of the envelope this client signed")
+        if envelope is not None and isinstance(receipt, SignedReceipt):
+            body = entry_body(envelope.as_dict(), receipt.verdict, receipt.refusal, receipt.recorded_at)
+            if leaf_hash(leaf_bytes(body, receipt.log_index)).hex() != receipt.leaf_hash:
+                raise VerificationFailed("the receipt's leaf hash is not that of the envelope this client signed")
         return receipt
 
     # --- the keys receipts and checkpoints are checked with --------------------------------
 
     def ledger_key(self) -> bytes:
-        """The operator's public key that signs receipts: pinned, else fetched once
-        (trust on first use - pin it in production)."""
+        """The operator's public key that signs checkpoints (and signed format 1 receipts):
+        pinned, else fetched once (trust on first use - pin it in production)."""
         if self._ledger_key is None:
-            data = self._json(self._send("GET", "/ledger-key", signed=False))
+            data = self._published()
             self._ledger_key = b64decode(data["public_key"], "public_key", 32)
             if key_id_for(self._ledger_key) != data["key_id"]:
                 raise VerificationFailed("the published ledger key does not match its key id")
         return self._ledger_key
 
     def checkpoint_key(self) -> str:
-        """The C2SP verifier key of checkpoints: the ledger key, under the name the server publishes."""
+        """The C2SP verifier key of checkpoints (and so of receipts): pinned, else the ledger
+        key under the name the server publishes, fetched once."""
         if self._checkpoint_key is None:
-            published = str(self._json(self._send("GET", "/ledger-key", signed=False))["checkpoint_verifier_key"])
+            published = str(self._published()["checkpoint_verifier_key"])
             try:
                 _, _, public_key = parse_verifier_key(published)
             except CheckpointError as exc:
@@ -181,6 +203,12 @@ class LedgerClient:
                 raise VerificationFailed("checkpoints are signed by another key than the ledger key")
             self._checkpoint_key = published
         return self._checkpoint_key
+
+    def _published(self) -> dict[str, Any]:
+        """``GET /v1/ledger-key``, asked once."""
+        if self._ledger_info is None:
+            self._ledger_info = self._json(self._send("GET", "/ledger-key", signed=False))
+        return self._ledger_info
 
     # --- the transparency log ----------------------------------------------------------------
 
@@ -233,13 +261,14 @@ class LedgerClient:
         """The client_ref of a BSN (sent in a signed request body, never in a URL)."""
         return str(self.post("/pseudonyms", {"bsn": bsn})["client_ref"])
 
-    def receipt(self, envelope_id: str) -> Receipt:
-        """The receipt of an envelope this party submitted, signature checked."""
-        receipt = Receipt(**self.get(f"/receipts/{envelope_id}"))
-        try:
-            verify_receipt(receipt, self.ledger_key())
-        except LedgerError as exc:
-            raise VerificationFailed(f"the receipt for {envelope_id} does not verify: {exc}") from exc
+    def receipt(self, envelope_id: str, envelope: Envelope | None = None) -> Receipt:
+        """The receipt of an envelope this party submitted, its proof checked (with the
+        envelope, when given, its leaf too: the evidence of the verdict)."""
+        if envelope is not None and envelope.envelope_id != envelope_id:
+            raise ValueError(f"the envelope is {envelope.envelope_id}, not {envelope_id}")
+        receipt = self.check_receipt(self.get(f"/receipts/{envelope_id}"), envelope)
+        if not isinstance(receipt, Receipt) or receipt.envelope_id != envelope_id:
+            raise VerificationFailed(f"the server's receipt for {envelope_id} is not a log proof of that envelope")
         return receipt
 
     def dossier(self, client_ref: str) -> dict[str, Any]:

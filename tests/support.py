@@ -113,3 +113,30 @@ def live_overlaps(claims: dict[str, dict[str, Any]]) -> list[tuple[str, str]]:
             if max(a0 - b_end, b0 - a_end, timedelta(0)) <= timedelta(days=31):
                 pairs.append((a_id, b_id))
     return pairs
+
+
+def verified(client_ref: str, claim_id: str | None, kvk: str = "12345678", period_from: str = "2024-06-01",
+             period_to: str = "2024-12-31", **over: Any) -> dict[str, Any]:
+    """A funder's EmploymentVerified (wage data: polis, 32 hours a week, unless ``over`` says otherwise)."""
+    fields: dict[str, Any] = dict(claim_id=claim_id, employer_kvk=kvk, period_from=period_from, period_to=period_to,
+                                  hours_per_week=32, wage_cents=None, source="polis", evidence_sha256="cd" * 32)
+    occurred_on = over.pop("occurred_on", period_to)
+    fields.update(over)
+    return payload("EmploymentVerified", client_ref, occurred_on=occurred_on, **fields)
+
+
+def not_found(client_ref: str, claim_id: str | None, kvk: str = "12345678", period_from: str = "2024-06-01",
+              period_to: str = "2024-12-31", **over: Any) -> dict[str, Any]:
+    """A funder's EmploymentNotFound: wage data checked, no such income relationship in the period."""
+    fields: dict[str, Any] = dict(claim_id=claim_id, employer_kvk=kvk, period_from=period_from, period_to=period_to,
+                                  source="polis", evidence_sha256="ce" * 32)
+    occurred_on = over.pop("occurred_on", period_to)
+    fields.update(over)
+    return payload("EmploymentNotFound", client_ref, occurred_on=occurred_on, **fields)
+
+
+def finding(client_ref: str, claim_id: str, outcome: str = "upheld", reason: str = "wage-data-matches",
+            occurred_on: str = "2025-03-01") -> dict[str, Any]:
+    """An auditor's AuditFinding on a claim."""
+    return payload("AuditFinding", client_ref, occurred_on=occurred_on, claim_id=claim_id, outcome=outcome,
+                   reason=reason, evidence_sha256="ef" * 32)

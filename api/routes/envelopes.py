@@ -1,7 +1,7 @@
 """Submissions: signed envelopes, one or a batch. The envelope's signature is the credential.
 
-One envelope: 201 and the signed receipt when accepted; a refusal is recorded and answered
-with its problem (403/409/422) carrying the signed receipt; an envelope that is not recorded
+One envelope: 201 and the receipt (a C2SP tlog-proof) when accepted; a refusal is recorded and
+answered with its problem (403/409/422) carrying the receipt; an envelope that is not recorded
 (malformed, unverifiable) gets a problem without one. A batch: 200 and one result per
 envelope, in order, each with the status it would have had alone.
 """

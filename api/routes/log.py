@@ -49,10 +49,12 @@ def consistency_proof(caller: Signed, reader: ReaderDep, size: Size,
 
 
 @router.get("/export", operation_id="downloadExport", openapi_extra=SECURITY,
-            responses={200: {"description": "the export bundle as .tar.gz (verify it with `trajectledger verify`)",
+            responses={200: {"description": "the export bundle as .tar.gz (verify it with `trajectledger verify`); "
+                                            "an auditor's holds the entries of the funders it audits and the "
+                                            "registry, every other entry as its leaf hash",
                              "content": {"application/gzip": {"schema": {"type": "string", "format": "binary"}}}},
                        **problems(400, 401, 403)},
-            summary="The whole signed log as an export bundle (operator, auditors)")
+            summary="The signed log as an export bundle: whole for the operator, scoped to the mandate for an auditor")
 def export(reader: ReaderDep, caller: Annotated[Caller, Depends(allow(OPERATOR, AUDITOR))]) -> FileResponse:
     archive = reader.export(caller)
     return FileResponse(archive.path, media_type="application/gzip", filename=archive.filename,

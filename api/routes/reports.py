@@ -14,7 +14,7 @@ from api.access import AUDITOR, FUNDER, OPERATOR, Caller
 from api.auth import SECURITY, allow
 from api.deps import PagingDep, ReaderDep
 from api.openapi import problems
-from api.schemas import FlagPage, OutflowRates
+from api.schemas import DifferencePage, FlagPage, OutflowRates
 from projections.flags import FLAGS
 from projections.history import parse_known_at
 
@@ -34,6 +34,8 @@ KnownAt = Annotated[str | None, AfterValidator(_known_at), Query(
     alias="asKnownAt", max_length=40,
     description="ignore what was recorded later: YYYY-MM-DD (end of that Dutch day) or an instant with a zone")]
 Peildatum = Annotated[date | None, Query(description="measure at this date")]
+Definitions = Annotated[list[Annotated[str, Query(pattern=r"^[a-z0-9][a-z0-9-]{1,63}$")]], Query(
+    description="definitions to compare (default: every installed one)")]
 REPORT = problems(400, 401, 403)
 
 
@@ -49,10 +51,19 @@ def flags(paging: PagingDep, caller: Reporter, reader: ReaderDep, peildatum: Pei
             responses=REPORT, summary="Outflow rates side by side under several definitions")
 def outflow_rates(paging: PagingDep, caller: Reporter, reader: ReaderDep, peildatum: Peildatum = None,
                   as_known_at: KnownAt = None,
-                  definition: Annotated[list[Annotated[str, Query(pattern=r"^[a-z0-9][a-z0-9-]{1,63}$")]], Query(
-                      description="definitions to compare (default: every installed one)")] = [],  # noqa: B006
+                  definition: Definitions = [],  # noqa: B006
                   group_by: Annotated[Literal["provider", "funder", "cohort"], Query(alias="groupBy")] = "provider",
                   ) -> Any:
     result = reader.outflow_rates(caller, definition, peildatum, as_known_at, group_by)
+    rows = result.pop("rows")
+    return {**result, **paging.page(rows)}
+
+
+@router.get("/outflow-rates/differences", response_model=DifferencePage, operation_id="listOutflowDifferences",
+            openapi_extra=SECURITY, responses=REPORT,
+            summary="Trajectories judged differently between the definitions asked for")
+def outflow_differences(paging: PagingDep, caller: Reporter, reader: ReaderDep, peildatum: Peildatum = None,
+                        as_known_at: KnownAt = None, definition: Definitions = []) -> Any:  # noqa: B006
+    result = reader.outflow_differences(caller, definition, peildatum, as_known_at)
     rows = result.pop("rows")
     return {**result, **paging.page(rows)}

@@ -22,13 +22,23 @@ from api.schemas.dossiers import (
 )
 from api.schemas.identity import Health, LedgerKey, Party, PartyKey, PartyPage, Pseudonym, PseudonymRequest
 from api.schemas.log import ConsistencyProof, InclusionProof, SignedCheckpoint, SignedCheckpointPage
-from api.schemas.reports import DefinitionInfo, FlaggedClaim, FlagPage, Outcome, OutflowRates, RateRow
+from api.schemas.reports import (
+    DefinitionInfo,
+    DefinitionVerdict,
+    DifferencePage,
+    FlaggedClaim,
+    FlagPage,
+    JudgedDifferently,
+    Outcome,
+    OutflowRates,
+    RateRow,
+)
 from api.schemas.submissions import Batch, BatchItem, BatchResult, Envelope, FieldError, Problem, Receipt, Refusal
 
 __all__ = [
     "CLIENT_REF", "MAX_BATCH", "Activity", "Assessment", "Batch", "BatchItem", "BatchResult", "Benefit", "BenefitPage",
-    "Claim", "ClaimPage", "ConsistencyProof", "Contest", "DefinitionInfo", "Dossier", "Ended", "Envelope",
-    "FieldError", "Flag", "FlagPage", "FlaggedClaim", "Health", "InclusionProof", "Intake", "LedgerKey", "Outcome",
+    "Claim", "ClaimPage", "ConsistencyProof", "Contest", "DefinitionInfo", "DefinitionVerdict", "DifferencePage", "Dossier", "Ended", "Envelope",
+    "FieldError", "Flag", "FlagPage", "FlaggedClaim", "Health", "InclusionProof", "Intake", "JudgedDifferently", "LedgerKey", "Outcome",
     "OutflowRates", "Page", "Party", "PartyKey", "PartyPage", "Problem", "Pseudonym", "PseudonymRequest", "RateRow",
     "Receipt", "Refusal", "SignedCheckpoint", "SignedCheckpointPage", "Trajectory", "TrajectoryPage",
 ]

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from api.schemas.audit import Verification
 from api.schemas.common import EXAMPLE_REF, Page, examples
 
 
@@ -91,6 +92,8 @@ class Claim(BaseModel):
     reason: str | None
     contests: list[Contest]
     flags: list[Flag] | None = Field(description="attribution findings; null for providers")
+    verification: Verification | None = Field(
+        default=None, description="what the funders' wage data says about the employment; null for providers")
 
 
 class ClaimPage(Page):

@@ -1,6 +1,6 @@
 """Submissions: signed envelopes in, signed receipts (or problems) out.
 
-Receipts are passed through exactly as signed: their fields are plain strings and integers.
+Receipts are passed through exactly as made: their fields are plain strings and integers.
 """
 
 from __future__ import annotations
@@ -42,25 +42,37 @@ class Refusal(BaseModel):
     conflicting_claim: str | None = Field(default=None, description="for claim.unique-job: the claim it conflicts with")
 
 
+RECEIPT_PROOF_EXAMPLE = (
+    "c2sp.org/tlog-proof@v1\n"
+    "extra eyJlbnZlbG9wZV9pZCI6IjNmMmUxZDBjLTRiNWEtNDY5OC04NzZlLWFiY2RlZjAxMjM0NSIsInJlY29yZGVkX2F0IjoiMjAyNi0xMS0yMlQx"
+    "MjoyODoyOC41ODkzMTRaIiwicmVmdXNhbCI6bnVsbCwidmVyZGljdCI6ImFjY2VwdGVkIn0=\n"
+    "index 17\n" + "q6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6s=\n" * 2 + "\n"
+    "trajectledger.example/log\n18\n" + "zc3Nzc3Nzc3Nzc3Nzc3Nzc3Nzc3Nzc3Nzc3Nzc3Nzc0=\n"
+    "time 2026-11-22T12:28:28.589901Z\n\n\u2014 trajectledger.example/log " + "A" * 90 + "==\n"
+)
 RECEIPT_EXAMPLE = {
-    "envelope_id": EXAMPLE_UUID, "verdict": "accepted", "refusal": None,
-    "recorded_at": "2026-11-22T12:28:28.589314Z", "log_index": 17, "leaf_hash": "ab" * 32,
-    "key_id": EXAMPLE_KEY_ID, "signature": EXAMPLE_SIGNATURE,
+    "receipt_version": 2, "envelope_id": EXAMPLE_UUID, "verdict": "accepted", "refusal": None,
+    "recorded_at": "2026-11-22T12:28:28.589314Z", "log_index": 17, "leaf_hash": "ab" * 32, "tree_size": 18,
+    "tlog_proof": RECEIPT_PROOF_EXAMPLE,
 }
 
 
 class Receipt(BaseModel):
-    """The ledger's signed statement of what it recorded for one envelope (operator key)."""
+    """What the ledger recorded for one envelope, as a proof of inclusion in the log: the
+    entry's index, its RFC 9162 inclusion proof and the checkpoint the operator signed once
+    for the whole write, as a C2SP tlog-proof (c2sp.org/tlog-proof@v1)."""
 
     model_config = examples(RECEIPT_EXAMPLE)
+    receipt_version: Literal[2] = Field(description="the receipt format: 2, a log proof")
     envelope_id: str
     verdict: Literal["accepted", "refused"]
     refusal: Refusal | None
     recorded_at: str = Field(json_schema_extra={"format": "date-time"})
-    log_index: int
-    leaf_hash: str
-    key_id: str
-    signature: str
+    log_index: int = Field(ge=0, description="the entry's index in the log (also the proof's index line)")
+    leaf_hash: str = Field(pattern="^[0-9a-f]{64}$", description="SHA-256(0x00 || leaf), hex")
+    tree_size: int = Field(ge=1, description="the size of the signed checkpoint the proof leads to")
+    tlog_proof: str = Field(description="c2sp.org/tlog-proof@v1 text; its extra line is the base64 of the RFC 8785 "
+                                        "JSON of envelope_id, verdict, refusal and recorded_at")
 
 
 class FieldError(BaseModel):

@@ -6,7 +6,9 @@ hashes in the receipts are the ones ``log_entries`` stored at append time. Recei
 signed again with the operator key (Ed25519 is deterministic: with an unchanged key each is
 byte-identical to the receipt its submitter got).
 
-Streams page by page: memory does not grow with the size of the log.
+Streams page by page: memory does not grow with the size of the log. A scoped export
+(``for_auditor``) reads the log twice - once to learn which dossiers the mandate holds an
+entry of, once to write - and keeps what ``ledger.bundle.scope`` needs per client.
 """
 
 from __future__ import annotations
@@ -22,13 +24,14 @@ from sqlalchemy import select
 from ledger.aggregates import REGISTRY_ID
 from ledger.application import Ledger
 from ledger.bundle import layout
+from ledger.bundle.scope import Mandate, Scope, ScopeError
 from ledger.domain.canonical import canonical_bytes
 from ledger.domain.checkpoint import verifier_key_string
 from ledger.domain.entry import ACCEPTED, leaf_bytes
 from ledger.domain.envelope import b64decode
 from ledger.domain.errors import LedgerError, MalformedSubmission
 from ledger.domain.payloads import is_registry_type
-from ledger.domain.registry.state import OPERATOR
+from ledger.domain.registry.state import OPERATOR, RegistryState, evolve_registry
 from ledger.infra.storage.log_append import LogAppend
 from ledger.infra.storage.tables import log_entries
 from ledger.receipt_signing import sign_receipts
@@ -47,6 +50,9 @@ class ExportSummary:
     checkpoints: int
     registry_entries: int
     operator_keys: list[str]
+    mandate: Mandate | None = None  # a scoped export: for whom, which funders
+    withheld: int = 0  # entries written as their leaf hash only
+    partial_dossiers: int = 0  # dossiers with entries both held and withheld
 
 
 class _Out:
@@ -67,38 +73,55 @@ class _Out:
         self._file.close()
 
 
-def export_bundle(ledger: Ledger, directory: Path | str) -> ExportSummary:
+def export_bundle(ledger: Ledger, directory: Path | str, for_auditor: str | None = None) -> ExportSummary:
     """Write every entry recorded so far (and a checkpoint covering them) to ``directory``,
-    which must not exist or be empty."""
+    which must not exist or be empty. With ``for_auditor``: the export scoped to that
+    auditor's mandate as the registry stood at the bundle's tree size (``layout``,
+    ``ledger.bundle.scope``): entries outside it are written as their leaf hashes."""
     directory = Path(directory)
     if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
         raise ExportError(f"{directory} exists and is not an empty directory", field="directory")
-    directory.mkdir(parents=True, exist_ok=True)
     log = ledger.transparency
     newest = log.checkpoint()  # the whole log as of now: the bundle's tree size
     size = newest.tree_size
+    mandate = None if for_auditor is None else mandate_at(ledger, for_auditor, size)
+    disclosed = set() if mandate is None else _held_clients(ledger, size, mandate)  # first pass
+    scope = None if mandate is None else Scope(mandate)
+    directory.mkdir(parents=True, exist_ok=True)
     operator_keys: list[str] = []
+    withheld, partial = 0, set()
     outs = {name: _Out(directory / name) for name in layout.FILES}
     try:
-        for body, line, receipt in _lines(ledger, size):
-            outs[layout.ENTRIES].write(line + b"\n")
-            outs[layout.RECEIPTS].write(receipt + b"\n")
+        for index, body, line, append in _lines(ledger, size):
+            reason = _withheld(scope, body)
             payload = body["envelope"]["payload"]  # as stored: the verifier, not the exporter, judges it
+            if reason is not None:
+                outs[layout.ENTRIES].write(_withheld_line(index, line, payload.get("client_ref"), reason, disclosed)
+                                           + b"\n")
+                withheld += 1
+                if payload.get("client_ref") in disclosed:
+                    partial.add(payload["client_ref"])
+                continue
+            outs[layout.ENTRIES].write(line + b"\n")
+            receipt = sign_receipts([append], ledger.settings.operator_key, ledger.operator_key_id)[0]
+            outs[layout.RECEIPTS].write(canonical_bytes(receipt.as_dict()) + b"\n")
             if is_registry_type(payload.get("type")):
                 outs[layout.REGISTRY].write(line + b"\n")
                 if (body["verdict"] == ACCEPTED and payload.get("party_id") == OPERATOR
                         and payload["type"] in ("PartyRegistered", "KeyAdded")):
                     operator_keys += _verifier_key(log.key_name, payload.get("public_key"))
+        last = newest.note
         for stored in log.checkpoints(up_to=size):
             outs[layout.CHECKPOINTS].write(
                 canonical_bytes({"tree_size": stored.tree_size, "note": stored.note.decode("utf-8")}) + b"\n")
-        outs[layout.CHECKPOINT].write(newest.note)
+            last = stored.note
+        outs[layout.CHECKPOINT].write(last)  # as in checkpoints.jsonl: witnesses may have cosigned it since
         outs[layout.OPERATOR_KEYS].write("".join(key + "\n" for key in operator_keys).encode("ascii"))
     finally:
         for out in outs.values():
             out.close()
     manifest: dict[str, Any] = {
-        "format": layout.FORMAT,
+        "format": layout.FORMAT if mandate is None else layout.SCOPED_FORMAT,
         "origin": log.origin,
         "key_name": log.key_name,
         "operator_key": log.verifier_key,
@@ -106,8 +129,68 @@ def export_bundle(ledger: Ledger, directory: Path | str) -> ExportSummary:
         "counts": {count: outs[name].lines for count, name in layout.COUNTS.items()},
         "files": {name: {"sha256": out.sha256.hexdigest(), "bytes": out.bytes} for name, out in outs.items()},
     }
+    if mandate is not None:
+        manifest["scope"] = {"auditor": mandate.auditor, "funders": sorted(mandate.funders),
+                             "withheld_entries": withheld, "partial_dossiers": len(partial)}
     (directory / layout.MANIFEST).write_bytes(layout.manifest_bytes(manifest))
-    return ExportSummary(directory, size, manifest["counts"]["checkpoints"], manifest["counts"]["registry"], operator_keys)
+    return ExportSummary(directory, size, manifest["counts"]["checkpoints"], manifest["counts"]["registry"],
+                         operator_keys, mandate, withheld, len(partial))
+
+
+def mandate_at(ledger: Ledger, auditor: str, size: int) -> Mandate:
+    """The funders ``auditor`` audits as the registry stood at tree size ``size`` (its
+    accepted entries before it, replayed); ``ExportError`` if it is no auditor or has no mandate."""
+    with ledger.engine.connect() as connection:
+        indexes = connection.execute(
+            select(log_entries.c.log_index)
+            .where(log_entries.c.originator_id == REGISTRY_ID, log_entries.c.log_index < size)
+            .order_by(log_entries.c.log_index)
+        ).scalars().all()
+    registry = RegistryState()
+    for index in indexes:
+        for _, body in ledger.entries(index, 1):
+            if body["verdict"] == ACCEPTED:
+                evolve_registry(registry, body["envelope"]["payload"])
+    role = registry.role_of(auditor)
+    if role != "auditor":
+        raise ExportError(f"{auditor!r} is {'not registered' if role is None else 'a ' + role}: an export is "
+                          "scoped for an auditor", rule="export.not-an-auditor", field="for")
+    funders = registry.audits(auditor)
+    if not funders:
+        raise ExportError(f"auditor {auditor!r} has no audit mandate for any funder", rule="audit.no-mandate",
+                          field="for")
+    return Mandate(auditor, frozenset(funders))
+
+
+def _held_clients(ledger: Ledger, size: int, mandate: Mandate) -> set[str]:
+    """The client_refs of the dossiers the mandate holds an entry of: a withheld entry of one
+    of these names its dossier, so the verifier can say which dossiers it holds in part."""
+    scope, held = Scope(mandate), set()
+    for position in range(0, size, PAGE):
+        for _, body in ledger.entries(position, min(PAGE, size - position)):
+            client = body["envelope"]["payload"].get("client_ref")
+            if _withheld(scope, body) is None and client is not None:
+                held.add(client)
+    return held
+
+
+def _withheld(scope: Scope | None, body: dict[str, Any]) -> str | None:
+    """Why ``scope`` withholds the entry (None: held); an entry it cannot place fails the export."""
+    if scope is None:
+        return None
+    try:
+        return scope.withheld(body)
+    except ScopeError as exc:
+        raise ExportError(exc.detail, rule=exc.rule, field=exc.field) from exc
+
+
+def _withheld_line(index: int, leaf: bytes, client: object, reason: str, disclosed: set[str]) -> bytes:
+    """What a withheld entry leaves in entries.jsonl: its leaf hash (of the entry as rebuilt,
+    so an edited event still fails the roots), and in a dossier held in part its client_ref and why."""
+    line: dict[str, Any] = {"leaf_hash": hashlib.sha256(b"\x00" + leaf).hexdigest(), "log_index": index}
+    if client in disclosed:
+        line.update(client_ref=client, withheld=reason)
+    return canonical_bytes(line)
 
 
 def _verifier_key(key_name: str, public_key: object) -> list[str]:
@@ -117,8 +200,8 @@ def _verifier_key(key_name: str, public_key: object) -> list[str]:
         return []  # an edited event: the verifier reports its entry
 
 
-def _lines(ledger: Ledger, size: int) -> Iterator[tuple[dict[str, Any], bytes, bytes]]:
-    """(entry body, leaf bytes, canonical signed receipt) for entries [0, size), in order."""
+def _lines(ledger: Ledger, size: int) -> Iterator[tuple[int, dict[str, Any], bytes, LogAppend]]:
+    """(log index, entry body, leaf bytes, what its receipt is signed from) for entries [0, size), in order."""
     position = 0
     while position < size:
         end = min(position + PAGE, size)
@@ -135,8 +218,7 @@ def _lines(ledger: Ledger, size: int) -> Iterator[tuple[dict[str, Any], bytes, b
                 break
             append = LogAppend(row.originator_id, row.originator_version, body, REGISTRY_ID, 0)
             append.log_index, append.leaf_hash = index, bytes(row.leaf_hash)
-            receipt = sign_receipts([append], ledger.settings.operator_key, ledger.operator_key_id)[0]
-            yield body, leaf_bytes(body, index), canonical_bytes(receipt.as_dict())
+            yield index, body, leaf_bytes(body, index), append
             position += 1
         if position < end:
             raise ExportError(f"entry {position} is missing from the event store or the log", field="log_index")

@@ -16,6 +16,17 @@
 
 Every byte is checked by the verifier: there is no unsigned free text (the time of a
 checkpoint is inside its signed note).
+
+A scoped export (``SCOPED_FORMAT``, for one auditor: ``ledger.bundle.scope``) has the same
+files; its manifest also has ``scope`` = {auditor, funders, withheld_entries,
+partial_dossiers}. Line i of entries.jsonl is entry i's leaf bytes when it is held, else a
+withheld line, canonical JSON of
+
+    {"leaf_hash": HEX, "log_index": i}                                   (a dossier not held)
+    {"client_ref": REF, "leaf_hash": HEX, "log_index": i, "withheld": R}  (a dossier held in part)
+
+with HEX the entry's leaf hash SHA-256(0x00 || leaf) and R one of ``REASONS``. receipts.jsonl
+holds the receipts of the held entries only, in log order; registry entries are always held.
 """
 
 from __future__ import annotations
@@ -24,6 +35,7 @@ import json
 from typing import Any
 
 FORMAT = "trajectledger-export/1"
+SCOPED_FORMAT = "trajectledger-scoped-export/1"
 MANIFEST = "manifest.json"
 ENTRIES = "entries.jsonl"
 RECEIPTS = "receipts.jsonl"
@@ -36,6 +48,13 @@ COUNTS = {"entries": ENTRIES, "receipts": RECEIPTS, "checkpoints": CHECKPOINTS, 
           "operator_keys": OPERATOR_KEYS}  # each count is the file's number of lines
 MANIFEST_FIELDS = ("format", "origin", "key_name", "operator_key", "tree_size", "counts", "files")
 CHECKPOINT_FIELDS = ("note", "tree_size")
+SCOPE_FIELDS = ("auditor", "funders", "withheld_entries", "partial_dossiers")
+HELD_LINE = b'{"envelope":'  # how every held entry's line begins; a withheld line never does
+
+OUTSIDE_MANDATE = "outside-mandate"  # a trajectory, claim or benefit of a funder the auditor does not audit
+OTHER_SUBMITTER = "other-submitter"  # about the mandate's funders, submitted by a party that is not theirs
+UNATTRIBUTED = "unattributed"  # a refused submission naming a trajectory, claim or benefit never recorded
+REASONS = (OUTSIDE_MANDATE, OTHER_SUBMITTER, UNATTRIBUTED)
 
 
 def manifest_bytes(manifest: dict[str, Any]) -> bytes:

@@ -11,6 +11,11 @@ the shape of ``Ledger.entries`` - body ``{envelope, verdict, refusal, recorded_a
 leaf's ``log_index`` taken out as the index - so anything that reads the ledger's entries
 (the projections' ``EntrySource``) reads the export the same way.
 
+A scoped export (``layout.SCOPED_FORMAT``) hands out only what it holds whole: its withheld
+lines and every entry of a dossier held in part (``verified.scope.partial``) are left out,
+so no report treats a partial dossier as whole; the entries handed out are numbered 0, 1,
+2, ... in log order (the projections read a dense sequence).
+
 What is read is what was verified: the file's SHA-256 and length are kept while it is read,
 and at its end they must be the manifest's (read before the checklist ran, which proved the
 file matched them): a file changed since is ``VerificationFailed`` (step 7), raised before a
@@ -33,6 +38,7 @@ from ledger.bundle.archive import bundle_directory
 from ledger.verify import Verified, verify_bundle
 from ledger.verify.errors import MalformedInput, VerificationFailed
 from ledger.verify.files import FileDigest, read_manifest
+from ledger.verify.withheld import ScopeReport
 
 Entry = tuple[int, dict[str, Any]]
 
@@ -42,8 +48,11 @@ class BundleEntries:
     A page that continues the previous one reads on; any other start reads the file again
     from its first line (the projections read forward, from 0)."""
 
-    def __init__(self, path: Path, expected: FileDigest) -> None:
-        self.path, self.expected = path, expected
+    def __init__(self, path: Path, expected: FileDigest, scope: ScopeReport | None = None) -> None:
+        self.path, self.expected, self.scope = path, expected, scope
+        # a scoped export: the dossiers held in part are left out
+        self.leave_out = None if scope is None else frozenset(scope.partial)
+        self._reported = 0  # a scoped export: the position of the next entry handed out
         self._file: BinaryIO | None = None
         self._position = 0  # the index of the next line
         self._sha256 = hashlib.sha256()
@@ -60,14 +69,28 @@ class BundleEntries:
             if line is None:
                 break
             index = self._position - 1
-            if index >= start:
+            if self.leave_out is not None:
+                self._scoped(page, start, line, index, self.leave_out)
+            elif index >= start:
                 page.append((index, _body(line, index)))
         return page
+
+    def _scoped(self, page: list[Entry], start: int, line: bytes, index: int, leave_out: frozenset[str]) -> None:
+        """A scoped export's line: withheld lines, and entries of dossiers held in part, are
+        skipped; the entries handed out are numbered densely, in log order."""
+        if not line.startswith(layout.HELD_LINE):
+            return
+        body = _body(line, index)
+        if body["envelope"]["payload"].get("client_ref") in leave_out:
+            return
+        position, self._reported = self._reported, self._reported + 1
+        if position >= start:
+            page.append((position, body))
 
     def _rewind(self) -> None:
         self.close()
         self._file = self.path.open("rb")
-        self._position, self._sha256, self._bytes = 0, hashlib.sha256(), 0
+        self._position, self._sha256, self._bytes, self._reported = 0, hashlib.sha256(), 0, 0
 
     def _next_line(self) -> bytes | None:
         if self._file is None:
@@ -125,5 +148,5 @@ def open_verified(path: Path | str, *, trusted_key: str | None = None, against: 
     with bundle_directory(path) as directory:
         manifest = read_manifest(directory)  # the digests the checklist proves the files have
         verified = verify_bundle(directory, trusted_key=trusted_key, against=against, workers=workers)
-        with BundleEntries(directory / layout.ENTRIES, manifest.files[layout.ENTRIES]) as entries:
+        with BundleEntries(directory / layout.ENTRIES, manifest.files[layout.ENTRIES], verified.scope) as entries:
             yield VerifiedBundle(verified, entries)

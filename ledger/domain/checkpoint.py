@@ -20,6 +20,9 @@ SIGNATURE_PREFIX = "\u2014 "  # em dash, space
 MAX_SIGNATURES = 100
 _SIZE = re.compile(r"0|[1-9][0-9]*")
 _KEY_ID_HEX = re.compile(r"[0-9a-fA-F]{8}")
+_CONTROL = re.compile(r"[\x00-\x1f]")  # ASCII control characters (newline included)
+_CONTROL_BUT_NEWLINE = re.compile(r"[\x00-\x09\x0b-\x1f]")
+_SPACE = re.compile(r"\s")  # Unicode spaces, as str.isspace
 
 
 class CheckpointError(Exception):
@@ -44,19 +47,19 @@ def _decode(data: bytes, what: str) -> str:
         text = data.decode("utf-8")
     except (AttributeError, UnicodeDecodeError) as exc:
         raise MalformedCheckpointError(f"{what} is not UTF-8 bytes") from exc
-    if any(ch < " " and ch != "\n" for ch in text):
+    if _CONTROL_BUT_NEWLINE.search(text):
         raise MalformedCheckpointError(f"{what} contains control characters")
     return text
 
 
 def _is_line(text: object) -> bool:
     """Non-empty text without control characters (newline included)."""
-    return isinstance(text, str) and text != "" and not any(ch < " " for ch in text)
+    return isinstance(text, str) and text != "" and not _CONTROL.search(text)
 
 
 def _is_key_name(name: object) -> bool:
     """signed-note: non-empty, no Unicode spaces, no plus."""
-    return isinstance(name, str) and _is_line(name) and "+" not in name and not any(ch.isspace() for ch in name)
+    return isinstance(name, str) and _is_line(name) and "+" not in name and not _SPACE.search(name)
 
 
 def _b64decode(text: str, error: type[CheckpointError], what: str) -> bytes:
@@ -137,14 +140,26 @@ def parse_verifier_key(s: str) -> tuple[str, bytes, bytes]:
     return name, bytes.fromhex(hash_hex), raw[1:]
 
 
+class NoteSigner:
+    """Signs notes with one Ed25519 key under one key name, both checked once (a log signs
+    a checkpoint per write: ``sign`` only checks the text)."""
+
+    def __init__(self, key_name: str, private_key: Ed25519PrivateKey) -> None:
+        public_key = private_key.public_key().public_bytes_raw()
+        verifier_key_string(key_name, public_key)  # validates the key name
+        self._key, self._key_id = private_key, key_id(key_name, public_key)
+        self._line = f"\n{SIGNATURE_PREFIX}{key_name} ".encode()
+
+    def sign(self, text: bytes) -> bytes:
+        """The signed note: ``text``, a blank line and one signature line."""
+        if not _decode(text, "note text").endswith("\n"):
+            raise MalformedCheckpointError("note text must end in a newline")
+        return text + self._line + base64.b64encode(self._key_id + self._key.sign(text)) + b"\n"
+
+
 def sign_note(text: bytes, key_name: str, private_key: Ed25519PrivateKey) -> bytes:
     """Sign note ``text`` with one Ed25519 key and return the full signed note."""
-    if not _decode(text, "note text").endswith("\n"):
-        raise MalformedCheckpointError("note text must end in a newline")
-    public_key = private_key.public_key().public_bytes_raw()
-    verifier_key_string(key_name, public_key)  # validates the key name
-    blob = base64.b64encode(key_id(key_name, public_key) + private_key.sign(text))
-    return text + f"\n{SIGNATURE_PREFIX}{key_name} {blob.decode('ascii')}\n".encode()
+    return NoteSigner(key_name, private_key).sign(text)
 
 
 def sign_checkpoint(cp: Checkpoint, key_name: str, private_key: Ed25519PrivateKey) -> bytes:
@@ -171,6 +186,16 @@ def _split_note(note: bytes) -> tuple[bytes, list[tuple[str, bytes]]]:
             raise MalformedCheckpointError("signature is shorter than a key ID and one byte")
         signatures.append((fields[0], blob))
     return decoded[: split + 1].encode("utf-8"), signatures
+
+
+def split_note(note: bytes) -> tuple[bytes, list[tuple[str, bytes]]]:
+    """A signed note's text and its (key name, key ID || signature) pairs, none verified."""
+    return _split_note(note)
+
+
+def valid_key_name(name: object) -> bool:
+    """Whether ``name`` may name a signed-note key (non-empty, no spaces, no plus)."""
+    return _is_key_name(name)
 
 
 def open_note(note: bytes, verifier_keys: Sequence[str]) -> bytes:

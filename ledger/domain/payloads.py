@@ -26,6 +26,13 @@ END_REASONS = (
 INSTRUMENTS = range(1, 35)  # Table 1 of 'Fit or unfit' (Sol et al., 2011)
 MEDIATION_INSTRUMENTS = frozenset({27, 28, 29, 30})  # vacancy acquisition, matching, mediation
 RUNGS = range(1, 7)  # participatieladder
+EVIDENCE_SOURCES = ("polis", "payslip", "employer")  # UWV's polisadministratie, a payslip, the employer's statement
+AUDIT_OUTCOMES = ("upheld", "not-upheld", "unverifiable")
+# issue 16: a provider declining a referral, the follow-up after a trajectory, cooperation on a placement
+DECLINE_REASONS = ("no-capacity", "outside-target-group", "too-far-from-work", "health", "language", "other")
+FOLLOW_UP_MOMENTS = {"6-months": 6, "12-months": 12, "18-months": 18}  # after the trajectory ended
+FOLLOW_UP_STATUSES = ("employed", "self-employed", "in-education", "on-benefit", "other", "not-reached")
+FOLLOW_UP_ANSWERS = ("yes", "maybe", "no", "no-answer")  # "would you have found this job without the trajectory?"
 
 _TOKEN = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -65,6 +72,10 @@ def optional_date(value: Any, field: str) -> str | None:
     return None if value is None else iso_date(value, field)
 
 
+def optional_uuid(value: Any, field: str) -> str | None:
+    return None if value is None else uuid_text(value, field)
+
+
 def token(value: Any, field: str) -> str:
     if not isinstance(value, str) or not _TOKEN.fullmatch(value):
         raise _fail(field, "token.format", "lowercase letters, digits and '-', 2 to 64 characters")
@@ -100,6 +111,15 @@ def integer(low: int, high: int) -> Check:
     return check
 
 
+def optional_integer(low: int, high: int) -> Check:
+    within = integer(low, high)
+
+    def check(value: Any, field: str) -> int | None:
+        return None if value is None else within(value, field)
+
+    return check
+
+
 def one_of(*choices: str) -> Check:
     def check(value: Any, field: str) -> str:
         if value not in choices:
@@ -122,6 +142,17 @@ def token_list(value: Any, field: str) -> list[str]:
     return [token(item, f"{field}[{i}]") for i, item in enumerate(value)]
 
 
+def rung_mix(value: Any, field: str) -> list[int]:
+    """A target mix of referrals per ladder rung: six whole percentages (rungs 1-6) adding up to 100."""
+    if not isinstance(value, list) or len(value) != len(RUNGS):
+        raise _fail(field, "field.type", "expected a list of six percentages, rungs 1 to 6")
+    for i, share in enumerate(value):
+        integer(0, 100)(share, f"{field}[{i}]")
+    if sum(value) != 100:
+        raise _fail(field, "field.range", f"the six percentages add up to 100, not {sum(value)}")
+    return value
+
+
 def key_id(value: Any, field: str) -> str:
     if not isinstance(value, str) or not re.fullmatch(r"ed25519:[0-9a-f]{16}", value):
         raise _fail(field, "key-id.format", "expected 'ed25519:' and 16 hex digits")
@@ -141,6 +172,8 @@ DOSSIER_TYPES: dict[str, dict[str, Check]] = {
         "trajectory_id": uuid_text, "provider": token, "start": iso_date, "planned_end": iso_date,
         "definition": token, "contract": one_of(*CONTRACTS),
         "fee_cents": integer(0, 10**9), "base_fee_cents": integer(0, 10**9),
+        # omittable (issue 16): the rung at referral, the contract's target mix per rung, who follows up
+        "referral_rung": integer(1, 6), "target_mix": rung_mix, "follow_up_by": token,
     },
     "TrajectoryExtended": {"trajectory_id": uuid_text, "planned_end": iso_date},
     "IntakeCompleted": {"trajectory_id": uuid_text, "rung": integer(1, 6), "rubric_version": version_label},
@@ -164,6 +197,30 @@ DOSSIER_TYPES: dict[str, dict[str, Check]] = {
     "BenefitEnded": {"benefit_id": uuid_text, "end": iso_date},
     "AftercareContact": {"trajectory_id": uuid_text},
     "TrajectoryEnded": {"trajectory_id": uuid_text, "reason": one_of(*END_REASONS), "end": iso_date},
+    # wage data checked by a funder of the client (issue 15): claim_id null = any claim at that employer
+    "EmploymentVerified": {
+        "claim_id": optional_uuid, "employer_kvk": validate_kvk, "period_from": iso_date, "period_to": iso_date,
+        "hours_per_week": optional_integer(1, 80), "wage_cents": optional_integer(1, 10**8),
+        "source": one_of(*EVIDENCE_SOURCES), "evidence_sha256": sha256_hex,
+    },
+    "EmploymentNotFound": {
+        "claim_id": optional_uuid, "employer_kvk": validate_kvk, "period_from": iso_date, "period_to": iso_date,
+        "source": one_of(*EVIDENCE_SOURCES), "evidence_sha256": sha256_hex,
+    },
+    "AuditFinding": {
+        "claim_id": uuid_text, "outcome": one_of(*AUDIT_OUTCOMES), "reason": token, "evidence_sha256": sha256_hex,
+    },
+    # issue 16: the provider declines a referral before intake; the funder's follow-up; shared credit for a placement
+    "ReferralDeclined": {"trajectory_id": uuid_text, "reason": one_of(*DECLINE_REASONS)},
+    "FollowUpRecorded": {
+        "trajectory_id": uuid_text, "moment": one_of(*FOLLOW_UP_MOMENTS), "status": one_of(*FOLLOW_UP_STATUSES),
+        "found_without": one_of(*FOLLOW_UP_ANSWERS), "satisfaction": optional_integer(1, 5),
+    },
+    "PlacementCooperation": {"claim_id": uuid_text, "partner": token, "partner_share_percent": integer(1, 100)},
+}
+# fields added to a type after payloads of it were stored: they may be left out (absent = not stated)
+OMITTABLE: dict[str, frozenset[str]] = {
+    "TrajectoryCommissioned": frozenset({"referral_rung", "target_mix", "follow_up_by"}),  # issue 16
 }
 
 COMMON: dict[str, Check] = {"envelope_id": uuid_text, "type": token, "occurred_on": iso_date}
@@ -193,8 +250,12 @@ def validate_payload(payload: Any) -> dict[str, Any]:
     if fields is None:
         raise _fail("payload.type", "type.unknown", f"unknown payload type {kind!r}")
     problems: list[LedgerError] = []
+    expected = len(fields)  # the fields the payload must hold: all but the omittable it leaves out
     for name, check in fields.items():
         if name not in payload:
+            if name in OMITTABLE.get(kind, ()):
+                expected -= 1
+                continue
             problems.append(_fail(_LABELS[name], "field.required", "required"))
         elif name != "type":
             value = payload[name]
@@ -205,7 +266,7 @@ def validate_payload(payload: Any) -> dict[str, Any]:
                 continue
             if normalised != value:
                 problems.append(_fail(_LABELS[name], "field.canonical", f"write it as {normalised!r}"))
-    if problems or len(payload) != len(fields):  # every field is present: anything more is unknown
+    if problems or len(payload) != expected:  # every field is present: anything more is unknown
         problems += [_fail(f"payload.{name}", "field.unknown", f"not a field of {kind}")
                      for name in sorted(set(payload) - set(fields))]
     if len(problems) == 1:

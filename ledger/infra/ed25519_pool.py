@@ -8,17 +8,17 @@ behind its back. Work runs in the calling process whenever the pool has no worke
 holds them, or for ``RESPAWN_AFTER`` seconds after one failed): slower, never wrong.
 
 - ``batch``: the ledger streams each envelope's check to the workers as soon as it has parsed
-  the envelope (``Batch.check``) and decides the batch meanwhile; once it knows the entries'
-  log indexes it has them sign the receipts (``Batch.sign``) while it writes the rows, and
-  asks for the answers (``results``, ``Signing.result``) just before it commits.
+  the envelope (``Batch.check``) and decides the batch meanwhile, writes the rows (signing
+  the write's one checkpoint itself), and asks for the answers (``results``) just before it
+  commits. ``Batch.sign`` (signing on the workers, with a key the pool was given) is no
+  longer used by the ledger, whose pool holds no key.
 - ``jobs`` / ``verify_jobs``: the verifier streams (log_index, step, key, signature, message)
   jobs while it parses and replays a bundle, a bounded number of chunks in flight per worker;
   the jobs whose signature fails come back as (log_index, step).
 
-The signing key is handed to each worker once, as the first frame on its pipe when it
-starts, never with a request: the ledger's one thread is what limits a batch, so the
-receipts are signed on the other cores while it writes, and the key crosses a pipe only
-when a worker starts. A worker keeps it in memory only, as the calling process does.
+A signing key, when the pool is given one, is handed to each worker once, as the first frame
+on its pipe when it starts, never with a request, and kept in memory only. The ledger gives
+none: one operator signature per write is cheaper than handing the key to other processes.
 
 The workers are plain subprocesses (``python -m ledger.infra.ed25519_worker``) on pipes:
 they import nothing of the caller's program (a spawned ``multiprocessing`` child imports the

@@ -12,17 +12,20 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
-from typing import overload
+from typing import Any, overload
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ledger.domain.entry import ACCEPTED, REFUSED
 from ledger.domain.envelope import sign
+from ledger.synthetic.behaviour import Behaviour
 from ledger.synthetic.bsn import draw_bsns
+from ledger.synthetic.follow_ups import after_story
 from ledger.synthetic.item import Item
 from ledger.synthetic.parties import Party, make_parties, registry_items
 from ledger.synthetic.scenarios import SCENARIOS, SHARES
 from ledger.synthetic.story import Planned, Story, World
+from ledger.synthetic.wage_data import check_wage_data
 
 EMPLOYERS = 400
 
@@ -63,6 +66,11 @@ class Submissions(Sequence[Item]):
         verdict = ACCEPTED if planned.rule is None else REFUSED
         return Item(envelope.as_dict(), verdict, planned.rule, planned.tags)
 
+    def unsigned(self) -> Iterator[tuple[str, dict[str, Any], str | None]]:
+        """(submitter, payload, the expected refusal's rule or None) in order, none signed: for
+        tests that decide and fold with the pure rules, with no ledger."""
+        return ((p.submitter, p.payload, p.rule) for p in self._planned)
+
     def counts(self) -> Counter[str]:
         """How many submissions of each type, verdict and tag (without signing any)."""
         counter: Counter[str] = Counter()
@@ -89,11 +97,14 @@ def generate(
     clients: int,
     operator_key: Ed25519PrivateKey,
     pseudonymise: Callable[[str], str],
+    behaviour: Behaviour | None = None,
 ) -> History:
     """A history of ``clients`` clients from 2021-01-01 to 2026-06-30.
 
     ``operator_key`` is the ledger's operator key (it signs the registry entries);
     ``pseudonymise`` turns a BSN into its client_ref (in practice ``Ledger.pseudonym``).
+    ``behaviour`` plants incentive behaviours (``ledger.synthetic.behaviour``: declines, parking,
+    contract lengths per contract type; follow-ups and cooperation); None plants none.
     """
     if clients < 0:
         raise ValueError("clients must be zero or more")
@@ -107,8 +118,12 @@ def generate(
     planned: list[Planned] = []
     for index, (bsn, scenario) in enumerate(zip(bsns, scenarios, strict=True)):
         client = Client(bsn, pseudonymise(bsn), scenario)
-        story = Story(random.Random(f"trajectledger-synthetic:{seed}:client:{index}"), client.client_ref, world)
+        story = Story(random.Random(f"trajectledger-synthetic:{seed}:client:{index}"), client.client_ref, world,
+                      behaviour=behaviour)
         SCENARIOS[scenario](story)
+        check_wage_data(story)
+        if behaviour is not None:
+            after_story(story, behaviour)
         people.append(client)
         planned.extend(story.events)
     planned.sort(key=attrgetter("on"))  # stable: a client's same-day facts keep their causal order

@@ -38,7 +38,7 @@ def place(s: Story, t: Trajectory, job_start: date, application: date, *,
     end = min(job_start + days(rng.randint(0, 14)), t.planned_end)
     s.work(t, end, job_start=job_start, mediation=mediation)
     claim = s.claim(t, employer_kvk=s.fresh_employer(), application=application, job_start=job_start,
-                    contract_end=s.contract_end(job_start, short), on=job_start + days(rng.randint(0, 21)))
+                    contract_end=s.contract_end(job_start, short, t), on=job_start + days(rng.randint(0, 21)))
     s.settle(claim)
     s.end(t, "placed", end)
     s.end_benefits(job_start)
@@ -80,6 +80,9 @@ def career(s: Story, benefit: Benefit, first: str | None = None, revolving: bool
         if start > LAST_DAY - days(30):
             return
         t = s.commission(funder, s.provider_for(funder), start, months=rng.choice((6, 9, 12, 12, 12)))
+        if s.declined(t):  # the provider declined the referral (a behaviour, issue 16): the funder refers again
+            on = t.start
+            continue
         outcome, first = first or rng.choices(OUTCOMES, OUTCOME_WEIGHTS)[0], None
         if outcome == "placed":
             job_start = between(rng, t.start + days(30), t.planned_end - days(7))

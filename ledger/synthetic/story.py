@@ -16,6 +16,7 @@ from datetime import date
 from typing import Any
 
 from ledger.domain.payloads import MEDIATION_INSTRUMENTS
+from ledger.synthetic import behaviour as incentives
 from ledger.synthetic.dates import LAST_DAY, add_months, between, days, iso
 from ledger.synthetic.parties import BENEFITS_OF, CONTRACTED, MUNICIPALITY, UWV
 
@@ -43,6 +44,10 @@ class Trajectory:
     provider: str
     start: date
     planned_end: date
+    contract: str = ""
+    draws: incentives.Draws | None = None  # with a behaviour (issue 16)
+    ended: date | None = None  # once TrajectoryEnded is written
+    follow_up_by: str | None = None
 
 
 @dataclass(slots=True)
@@ -56,6 +61,7 @@ class Claim:
     on: date
     status: str = "claimed"  # as the ledger will see it once this story is submitted
     decided_on: date | None = None
+    employment_end: date | None = None  # once EmploymentEnded is written
 
 
 @dataclass(slots=True)
@@ -81,6 +87,9 @@ class Story:
     events: list[Planned] = field(default_factory=list)
     open_benefits: list[Benefit] = field(default_factory=list)
     employers_used: set[str] = field(default_factory=set)
+    behaviour: incentives.Behaviour | None = None  # incentive behaviours (issue 16); None: none planted
+    trajectories: list[Trajectory] = field(default_factory=list)
+    claims: list[Claim] = field(default_factory=list)  # the accepted claims, for what follows them (wage data)
 
     # --- plumbing ---------------------------------------------------------------------
 
@@ -88,10 +97,10 @@ class Story:
         return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
 
     def emit(self, on: date, submitter: str, kind: str, fields: dict[str, Any],
-             rule: str | None = None, tags: tuple[str, ...] = ()) -> None:
+             rule: str | None = None, tags: tuple[str, ...] = (), envelope_id: str | None = None) -> None:
         """Write one fact, unless it happens after the horizon (then neither it nor anything
         that depends on it - which always happens later - is written)."""
-        envelope_id = self.new_id()
+        envelope_id = envelope_id or self.new_id()
         if on > LAST_DAY:
             return
         payload = {"envelope_id": envelope_id, "type": kind, "occurred_on": iso(on), "client_ref": self.client_ref}
@@ -137,12 +146,39 @@ class Story:
             contract, base, fee = "no-cure-less-pay", rng.randrange(75, 151) * 1000, rng.randrange(150, 301) * 1000
         else:
             contract, base, fee = "no-cure-no-pay", 0, rng.randrange(250, 501) * 1000
-        self.emit(start - days(rng.randint(0, 14)), funder, "TrajectoryCommissioned", {
+        fields = {
             "trajectory_id": t.id, "provider": provider, "start": iso(start), "planned_end": iso(t.planned_end),
             "definition": definition_for(funder, start), "contract": contract,
             "fee_cents": fee, "base_fee_cents": base,
-        }, tags=tags)
+        }
+        t.contract = contract
+        if self.behaviour is not None:
+            fields.update(self.referral(t))
+        self.emit(start - days(rng.randint(0, 14)), funder, "TrajectoryCommissioned", fields, tags=tags)
+        self.trajectories.append(t)
         return t
+
+    def referral(self, t: Trajectory) -> dict[str, Any]:
+        """The commission's issue-16 fields: the rung at referral, the target mix, who follows up."""
+        if self.behaviour is None:
+            raise ValueError("a referral's issue-16 fields come from a behaviour")
+        t.draws = incentives.draws(self.behaviour, t.id)
+        fields: dict[str, Any] = {"referral_rung": t.draws.referral_rung}
+        if self.behaviour.target_mix is not None:
+            fields["target_mix"] = list(self.behaviour.target_mix)
+        if t.draws.follow_up < self.behaviour.follow_up_by_provider:
+            t.follow_up_by = fields["follow_up_by"] = t.provider
+        return fields
+
+    def declined(self, t: Trajectory) -> bool:
+        """With a behaviour, the provider may decline the referral before intake (then it is closed)."""
+        if self.behaviour is None or t.draws is None or not incentives.declines(self.behaviour, t.contract, t.draws):
+            return False
+        self.emit(t.start, t.provider, "ReferralDeclined", {
+            "trajectory_id": t.id, "reason": self.rng.choice(("no-capacity", "outside-target-group", "too-far-from-work")),
+        })
+        self.trajectories.remove(t)
+        return True
 
     def extend(self, t: Trajectory, months: int) -> None:
         on = t.planned_end - days(self.rng.randint(10, 40))
@@ -157,6 +193,10 @@ class Story:
         rng = self.rng
         intake_on = min(t.start + days(rng.randint(2, 20)), until)
         rung = rng.choices(INTAKE_RUNGS, INTAKE_WEIGHTS)[0]
+        parked = False
+        if self.behaviour is not None and t.draws is not None:  # the intake confirms the rung at referral
+            rung = min(5, t.draws.referral_rung)
+            parked = incentives.parks(self.behaviour, t.contract, rung, t.draws)
         self.emit(intake_on, t.provider, "IntakeCompleted",
                   {"trajectory_id": t.id, "rung": rung, "rubric_version": rubric_version(intake_on)})
         last = until if job_start is None else job_start
@@ -173,9 +213,13 @@ class Story:
             pool = MEDIATION if before_job and mediation and rng.random() < 0.4 else GENERAL_INSTRUMENTS
             if not before_job and rng.random() < 0.15:
                 pool = MEDIATION
-            self.activity(t, on, rng.choice(pool))
+            instrument = rng.choice(pool)
+            if not parked:  # a parked trajectory: drawn all the same, so the rest of the story is unchanged
+                self.activity(t, on, instrument)
         if job_start is not None and mediation and job_start > t.start:
-            self.activity(t, between(rng, t.start, job_start - days(1)), rng.choice(MEDIATION))
+            on, instrument = between(rng, t.start, job_start - days(1)), rng.choice(MEDIATION)
+            if not parked:
+                self.activity(t, on, instrument)
 
     def assess(self, t: Trajectory, on: date, rung: int) -> None:
         self.emit(on, t.provider, "LadderRungAssessed", {
@@ -187,6 +231,7 @@ class Story:
         self.emit(on, t.provider, "ActivityRecorded", {"trajectory_id": t.id, "instrument": instrument})
 
     def end(self, t: Trajectory, reason: str, end: date, by: str | None = None) -> None:
+        t.ended = end if end <= LAST_DAY else None
         self.emit(end, by or t.provider, "TrajectoryEnded", {"trajectory_id": t.id, "reason": reason, "end": iso(end)})
 
     def aftercare(self, t: Trajectory, after: date) -> None:
@@ -198,8 +243,10 @@ class Story:
 
     # --- placements -------------------------------------------------------------------
 
-    def contract_end(self, job_start: date, short: bool = False) -> date | None:
+    def contract_end(self, job_start: date, short: bool = False, t: Trajectory | None = None) -> date | None:
         months = self.rng.choices((None, 12, 6, 0), (35, 30, 15, 20))[0] if not short else 0
+        if self.behaviour is not None and t is not None and t.draws is not None and not short:
+            months = incentives.contract_months(self.behaviour, t.contract, t.draws)  # its own draw
         if months is None:
             return None
         return add_months(job_start, months) if months else job_start + days(self.rng.randint(30, 150))
@@ -214,6 +261,8 @@ class Story:
         tags += claim_findings(claim, secondment)
         if rule is not None:
             claim.status = "refused"
+        else:
+            self.claims.append(claim)
         self.emit(on, t.provider, "PlacementClaimed", {
             "trajectory_id": t.id, "claim_id": claim.id, "employer_kvk": employer_kvk,
             "application_date": iso(application), "job_start": iso(job_start),
@@ -252,6 +301,7 @@ class Story:
         if claim.status not in ("claimed", "confirmed"):
             return
         on = max(end, claim.decided_on or claim.on)
+        claim.employment_end = end
         by = claim.trajectory.provider if self.rng.random() < 0.6 else claim.trajectory.funder
         self.emit(on, by, "EmploymentEnded", {"claim_id": claim.id, "end": iso(end)})
 

@@ -27,6 +27,12 @@ checkpoints.jsonl one ahead:
     root of the first old-size leaves is its root, and a consistency proof from it to the
     newest checkpoint verifies.
 
+A scoped export (``layout.SCOPED_FORMAT``) is checked the same way, entry by entry, but a
+withheld line gives only its leaf hash (``ledger.verify.withheld``): it goes into the tree
+as given, so (5), (6) and (8) still cover the whole log; a dossier with a withheld entry is
+re-decided (4) up to that entry and not after it, and reported as partly re-decided; (7) also
+checks the manifest's scope (its counts, and the mandate against the registry entries).
+
 Ed25519 signatures are checked on the worker processes of an ``Ed25519Pool`` while the main
 process streams; the reported failure is the one at the lowest log index (then the lowest step).
 Memory does not grow with the number of entries; the dossier states do grow with the
@@ -55,6 +61,7 @@ from ledger.verify.receipts import Receipts
 from ledger.verify.replay import Replay
 from ledger.verify.signatures import WHAT, Jobs
 from ledger.verify.tree import TreeChecks
+from ledger.verify.withheld import ScopeReport, Withheld, read_withheld
 
 INLINE_BELOW = 2000  # entries: smaller bundles verify signatures in-process (no worker start-up)
 NICENESS = 0  # the verifier's workers run at its own priority: an auditor's command, not a server's helpers
@@ -72,6 +79,7 @@ class Verified:
     operator_keys: list[str]
     anchor: str  # what the operator keys were trusted by
     against: int | None = None  # the size of the auditor's checkpoint the log extends
+    scope: ScopeReport | None = None  # a scoped export: what it withholds, the dossiers held in part
 
 
 def verify_bundle(directory: Path | str, *, trusted_key: str | None = None, against: bytes | None = None,
@@ -103,6 +111,7 @@ class _Run:
     old: NoteLine | None
     signatures: Jobs
     replay: Replay = field(default_factory=Replay)
+    withheld: Withheld = field(default_factory=Withheld)
     size: int = 0
     _recorded_at: str = ""
 
@@ -133,10 +142,18 @@ class _Run:
             raise min(failures, key=lambda failure: failure.order)
         return Verified(
             origin=self.manifest.origin, tree_size=self.size, checkpoints=self.tree.notes.count,
-            signatures=self.signatures.verified, clients=len(self.replay.dossiers),
+            signatures=self.signatures.verified, clients=len(self.replay.dossiers.keys() - self.withheld.partial.keys()),
             operator_keys=[verifier_key_string(self.manifest.key_name, k) for k in self.replay.operator_keys],
             anchor=self.tree.anchored, against=None if self.old is None else self.old.tree_size,
+            scope=self._scope_report(),
         )
+
+    def _scope_report(self) -> ScopeReport | None:
+        claim, withheld = self.manifest.scope, self.withheld
+        if claim is None:
+            return None
+        return ScopeReport(claim.auditor, claim.funders, withheld.entries, withheld.partial, withheld.by_reason(),
+                           sum(partial.held_after for partial in withheld.partial.values()))
 
     def _stream(self) -> None:
         entries, live_keys = self.files[layout.ENTRIES], self.replay.live_operator_keys
@@ -155,6 +172,10 @@ class _Run:
         if not line.endswith(b"\n"):
             raise MalformedInput(2, "line.newline", "the last line does not end in a newline", log_index=index)
         leaf = line[:-1]
+        if self.manifest.scope is not None and not leaf.startswith(layout.HELD_LINE):  # a scoped export's
+            withheld = read_withheld(leaf, index)
+            self.withheld.add(index, withheld)
+            return withheld.leaf_hash
         entry = read_entry(leaf, index)
         payload, submitter, recorded_at = entry.payload, entry.submitter, entry.recorded_at
         replay, signatures = self.replay, self.signatures
@@ -180,6 +201,8 @@ class _Run:
             raise VerificationFailed(3, exc.rule, f"the ledger could not have accepted this envelope: {exc}",
                                      log_index=index) from exc
         signatures.add(index, 3, public_key, entry.signature, entry.signed_payload)
+        if not registry_entry and self.withheld.undecidable(payload.get("client_ref")):
+            return digest  # after a withheld entry of its dossier: not re-decided (withheld.py)
 
         decided, why = replay.decide(payload, submitter, recorded_at)  # (4)
         verdict, refusal = entry.verdict, entry.refusal
@@ -226,7 +249,27 @@ class _Run:
         if self.files[layout.CHECKPOINT].read_rest() != self.tree.notes.newest_note:
             failures.append(VerificationFailed(7, "checkpoint.file", f"{layout.CHECKPOINT} is not the newest checkpoint",
                                                where=layout.CHECKPOINT))
-        return failures + self._anchor()
+        return failures + self._anchor() + self._scope_checks()
+
+    def _scope_checks(self) -> list[VerifyError]:
+        """A scoped export's manifest against what was read: its counts, and the mandate
+        against the registry entries (which a scoped export always holds)."""
+        claim = self.manifest.scope
+        if claim is None:
+            return []
+        failures: list[VerifyError] = []
+        for what, stated, found in (("withheld entries", claim.withheld_entries, self.withheld.entries),
+                                    ("partial dossiers", claim.partial_dossiers, len(self.withheld.partial))):
+            if stated != found:
+                failures.append(VerificationFailed(7, "scope.count", f"the manifest says {stated} {what}; "
+                                                   f"{layout.ENTRIES} has {found}", where=layout.MANIFEST))
+        registry = self.replay.registry
+        audits = sorted(registry.audits(claim.auditor)) if registry.role_of(claim.auditor) == "auditor" else []
+        if audits != claim.funders:
+            failures.append(VerificationFailed(7, "scope.mandate", f"the manifest scopes the export to {claim.auditor} "
+                                               f"auditing {', '.join(claim.funders)}; the registry entries grant it "
+                                               f"{', '.join(audits) or 'no mandate'}", where=layout.MANIFEST))
+        return failures
 
     def _anchor(self) -> list[VerifyError]:
         if self.trusted is None:

@@ -20,6 +20,7 @@ STEPS = {
     6: "consistency between successive checkpoints (RFC 9162 proofs)",
     7: "the manifest's tree size, counts and digests; the newest checkpoint covers all",
     8: "the log extends the auditor's earlier checkpoint (--against)",
+    9: "the newest checkpoint is cosigned by the witness quorum (--witness-policy)",
 }
 
 

@@ -24,6 +24,16 @@ class FileDigest:
 
 
 @dataclass(frozen=True)
+class ScopeClaim:
+    """A scoped export's ``scope``, as the manifest states it (checked in step 7)."""
+
+    auditor: str
+    funders: list[str]
+    withheld_entries: int
+    partial_dossiers: int
+
+
+@dataclass(frozen=True)
 class Manifest:
     origin: str
     key_name: str
@@ -32,6 +42,7 @@ class Manifest:
     tree_size: int
     counts: dict[str, int]
     files: dict[str, FileDigest]
+    scope: ScopeClaim | None = None  # a scoped export (layout.SCOPED_FORMAT)
 
 
 def _malformed(rule: str, detail: str) -> MalformedInput:
@@ -53,12 +64,15 @@ def read_manifest(directory: Path) -> Manifest:
         raise _malformed("manifest.missing", f"no {layout.MANIFEST} in {directory}") from exc
     except (OSError, ValueError) as exc:
         raise _malformed("manifest.json", f"cannot read {layout.MANIFEST}: {exc}") from exc
-    if not isinstance(data, dict) or sorted(data) != sorted(layout.MANIFEST_FIELDS):
-        raise _malformed("manifest.fields", f"expected exactly the fields {', '.join(layout.MANIFEST_FIELDS)}")
+    scoped = isinstance(data, dict) and data.get("format") == layout.SCOPED_FORMAT
+    fields = (*layout.MANIFEST_FIELDS, "scope") if scoped else layout.MANIFEST_FIELDS
+    if not isinstance(data, dict) or sorted(data) != sorted(fields):
+        raise _malformed("manifest.fields", f"expected exactly the fields {', '.join(fields)}")
     if layout.manifest_bytes(data) != raw:
         raise _malformed("manifest.canonical", "not written as the exporter writes it (sorted keys, two-space indent)")
-    if data["format"] != layout.FORMAT:
-        raise _malformed("manifest.format", f"unknown bundle format {data['format']!r} (expected {layout.FORMAT})")
+    if data["format"] not in (layout.FORMAT, layout.SCOPED_FORMAT):
+        raise _malformed("manifest.format", f"unknown bundle format {data['format']!r} "
+                         f"(expected {layout.FORMAT} or {layout.SCOPED_FORMAT})")
     for name in ("origin", "key_name", "operator_key"):
         if not isinstance(data[name], str) or not data[name]:
             raise _malformed("manifest.field", f"{name} must be a non-empty string")
@@ -85,7 +99,21 @@ def read_manifest(directory: Path) -> Manifest:
         origin=data["origin"], key_name=data["key_name"], operator_key=data["operator_key"],
         operator_public_key=public_key, tree_size=_count(data["tree_size"], "tree_size"),
         counts={key: _count(value, f"counts.{key}") for key, value in counts.items()}, files=digests,
+        scope=_scope(data["scope"]) if scoped else None,
     )
+
+
+def _scope(scope: Any) -> ScopeClaim:
+    if not isinstance(scope, dict) or sorted(scope) != sorted(layout.SCOPE_FIELDS):
+        raise _malformed("manifest.scope", f"scope must be exactly {', '.join(layout.SCOPE_FIELDS)}")
+    auditor, funders = scope["auditor"], scope["funders"]
+    if not isinstance(auditor, str) or not auditor:
+        raise _malformed("manifest.scope", "scope.auditor must be a party id")
+    if not isinstance(funders, list) or not funders or not all(isinstance(f, str) and f for f in funders) \
+            or funders != sorted(set(funders)):
+        raise _malformed("manifest.scope", "scope.funders must be a non-empty sorted list of distinct party ids")
+    return ScopeClaim(auditor, funders, _count(scope["withheld_entries"], "scope.withheld_entries"),
+                      _count(scope["partial_dossiers"], "scope.partial_dossiers"))
 
 
 class Lines:

@@ -66,7 +66,8 @@ class Replay:
         context = self._contexts.get(submitter)
         if context is None:
             role = self.registry.role_of(submitter) or ""
-            context = self._contexts[submitter] = Context(submitter, role, today, self.registry.role_of, self.registry.rules)
+            context = self._contexts[submitter] = Context(
+                submitter, role, today, self.registry.role_of, self.registry.rules, audits_of=self.registry.audits)
         return context
 
     def _recording_date(self, recorded_at: str) -> date:

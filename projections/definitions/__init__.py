@@ -1,7 +1,7 @@
 """Outflow definitions: named, versioned, pure functions of a dossier at a peildatum.
 
 ``judge(dossier, trajectory_id, peildatum) -> Verdict(outcome, reason, detail, credited_provider)``.
-The five built in are listed in ``registry.BUILTIN``; plugins come from the entry-point
+The eight built in are listed in ``registry.BUILTIN``; plugins come from the entry-point
 group ``trajectledger.definitions``. A plugin that can be decided on the built-ins'
 ``TrajectoryFacts`` is best made with ``on_facts``: the read models then judge it without
 loading dossiers.

@@ -19,8 +19,9 @@ from typing import Any, NamedTuple
 
 from ledger.domain.dossier.state import LIVE_CLAIM, DossierState
 from projections.periods import add_months, next_day, six_months_through
+from projections.verification import UNVERIFIED, Period, claim_verification
 
-FACTS_VERSION = "2"  # 2: a claim applied for before the start is never awaiting, even undecided
+FACTS_VERSION = "3"  # 2: a claim applied for before the start is never awaiting, even undecided; 3: wage data
 Record = dict[str, Any]
 
 
@@ -33,6 +34,10 @@ class Placement(NamedTuple):
     contract_end: str | None
     employment_end: str | None
     six_months_through: str  # the last day a job of six months from job_start must reach
+    secondment: bool = False  # via the provider itself
+    verification: str = UNVERIFIED  # what wage data says (``projections.verification``)
+    verified_through: str | None = None  # the unbroken verified stretch from the job start ends here
+    verified: tuple[Period, ...] = ()  # the verified periods at the claimed employer (read back from JSON as lists)
 
 
 class TrajectoryFacts(NamedTuple):
@@ -69,6 +74,19 @@ def attributable(claim: Record, trajectory: Record) -> bool:
 
 def _earliest(claims: list[Record]) -> Record | None:
     return min(claims, key=lambda c: c["job_start"]) if claims else None
+
+
+def _placement(dossier: DossierState, claim_id: str) -> Placement:
+    """A counted claim, with what wage data says about it."""
+    c = dossier.claims[claim_id]
+    start = c["job_start"]
+    through = six_months_through(start)
+    if not dossier.evidence:  # the common case: no wage data in this dossier at all
+        return Placement(start, c["employer_kvk"], c["provider"], c["contract_end"], c["employment_end"], through,
+                         c["secondment_via_provider"])
+    v = claim_verification(dossier, claim_id)
+    return Placement(start, c["employer_kvk"], c["provider"], c["contract_end"], c["employment_end"], through,
+                     c["secondment_via_provider"], v.status, v.verified_through, v.periods)
 
 
 def trajectory_facts(dossier: DossierState, trajectory_id: str) -> TrajectoryFacts:
@@ -110,6 +128,8 @@ def trajectory_facts(dossier: DossierState, trajectory_id: str) -> TrajectoryFac
         awaiting["job_start"] if awaiting else None,
         unattributable["job_start"] if unattributable else None,
         seconded["job_start"] if seconded else None,
-        tuple(Placement(c["job_start"], c["employer_kvk"], c["provider"], c["contract_end"], c["employment_end"],
-                        six_months_through(c["job_start"])) for c in counted),
+        tuple(_placement(dossier, claim_id) for claim_id in sorted(
+            (cid for cid, c in dossier.claims.items()
+             if c["trajectory_id"] == trajectory_id and c["status"] == "confirmed" and attributable(c, t)),
+            key=lambda cid: dossier.claims[cid]["job_start"])),
     )

@@ -1,4 +1,4 @@
-"""Which definitions exist: the five built in, plus plugins from entry points.
+"""Which definitions exist: the eight built in, plus plugins from entry points.
 
 An audit office adds a definition by publishing a package with an entry point in the
 group ``trajectledger.definitions`` whose name is the definition's name and whose object
@@ -12,7 +12,16 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from importlib import metadata
 from typing import Any
 
-from projections.definitions import composite_2009, contract_6m, ladder_step, six_month_rule, voluntary_stop
+from projections.definitions import (
+    composite_2009,
+    contract_6m,
+    contract_6m_verified,
+    earnings_threshold,
+    ladder_step,
+    six_month_rule,
+    six_month_rule_verified,
+    voluntary_stop,
+)
 from projections.definitions.base import Definition
 from projections.errors import DuplicateDefinition, InvalidPlugin, UnknownDefinition
 
@@ -23,6 +32,9 @@ BUILTIN: tuple[Definition, ...] = (
     voluntary_stop.DEFINITION,
     contract_6m.DEFINITION,
     composite_2009.DEFINITION,
+    six_month_rule_verified.DEFINITION,  # issue 15: versions that require wage data, and the UK-style threshold
+    contract_6m_verified.DEFINITION,
+    earnings_threshold.DEFINITION,
 )
 BUILTIN_NAMES = tuple(d.name for d in BUILTIN)
 

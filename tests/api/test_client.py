@@ -9,7 +9,9 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ledger.domain.receipt import Receipt, sign_receipt
+from ledger.domain.checkpoint import Checkpoint, sign_checkpoint, verifier_key_string
+from ledger.domain.merkle.batch import BatchTree, Frontier
+from ledger.domain.receipt import Receipt, receipt_from_dict
 from sdk.client import LedgerClient, ProblemError, VerificationFailed
 from tests.api.support import BASE_URL, HAARLEM, ApiWorld
 from tests.support import commission
@@ -22,6 +24,9 @@ def client_over(world: ApiWorld, handler: Handler, **options: object) -> tuple[L
     slept: list[float] = []
     http = httpx.Client(transport=httpx.MockTransport(handler), base_url=BASE_URL)
     options = {"ledger_key": world.ledger_key, "sleep": slept.append, **options}
+    pinned = options["ledger_key"]
+    if isinstance(pinned, bytes):  # pin the checkpoint key too: then the client asks only what the test counts
+        options.setdefault("checkpoint_key", verifier_key_string(world.settings.log_origin, pinned))
     client = LedgerClient(http, HAARLEM, world.keys[HAARLEM], **options)  # type: ignore[arg-type]
     return client, slept
 
@@ -88,9 +93,17 @@ def test_a_tampered_or_foreign_receipt_is_refused(world: ApiWorld) -> None:
 
 def test_a_receipt_signed_by_the_operator_for_another_leaf_is_refused(world: ApiWorld) -> None:
     def relabel(request: httpx.Request) -> httpx.Response:
+        """A dishonest operator: a checkpoint it signed over a tree holding another leaf."""
         response = world.bridge.handle_request(request)
-        receipt = Receipt(**response.json())
-        forged = sign_receipt(Receipt(**{**receipt.body(), "leaf_hash": "00" * 32}), world.settings.operator_key)
+        receipt = receipt_from_dict(response.json())
+        assert isinstance(receipt, Receipt)
+        index, other = receipt.log_index, bytes(32)
+        tree = BatchTree(Frontier().extended([bytes([1]) * 32] * index), [other])
+        origin = world.settings.log_origin
+        note = sign_checkpoint(Checkpoint(origin, tree.size, tree.root(), ("time 2026-01-01T00:00:00.000000Z",)),
+                               origin, world.settings.operator_key)
+        forged = Receipt(receipt.envelope_id, receipt.verdict, receipt.refusal, receipt.recorded_at, index,
+                         other.hex(), tree.size, note, tree)
         return httpx.Response(201, json=forged.as_dict())
 
     client, _ = client_over(world, relabel)

@@ -3,6 +3,7 @@ and the export bundle, downloaded and verified offline."""
 
 from __future__ import annotations
 
+import dataclasses
 import tarfile
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import httpx
 import pytest
 
 from ledger.domain.checkpoint import open_checkpoint
-from ledger.domain.receipt import Receipt
+from ledger.domain.receipt import Receipt, receipt_from_dict
 from ledger.verify import verify_bundle
 from sdk.client import LedgerClient, ProblemError, VerificationFailed
 from tests.api.support import AUDITOR, BASE_URL, HAARLEM, IDLE_AUDITOR, WERKFIT, ApiWorld, Story
@@ -35,7 +36,8 @@ def test_a_receipt_is_proven_in_the_log_and_the_log_only_grows(world: ApiWorld, 
     receipt = haarlem.submit(haarlem.envelope("TrajectoryCommissioned", **commission(REF)))
     first = haarlem.prove_inclusion(receipt)
     assert first.size > receipt.log_index
-    refused = Receipt(**story.refused.json()["receipt"])
+    refused = receipt_from_dict(story.refused.json()["receipt"])
+    assert isinstance(refused, Receipt)
     assert world.client(WERKFIT).prove_inclusion(refused).size >= first.size
     later = haarlem.submit(haarlem.envelope("TrajectoryCommissioned", **commission(REF)))
     second = haarlem.prove_inclusion(later)
@@ -62,7 +64,7 @@ def test_a_tampered_proof_or_leaf_fails_verification(world: ApiWorld) -> None:
     with pytest.raises(VerificationFailed):
         bent.prove_inclusion(receipt)
     with pytest.raises(VerificationFailed):
-        haarlem.prove_inclusion(Receipt(**{**receipt.as_dict(), "leaf_hash": "11" * 32}))
+        haarlem.prove_inclusion(dataclasses.replace(receipt, leaf_hash="11" * 32))
 
 
 def test_proof_parameters_outside_the_tree_are_4xx(world: ApiWorld) -> None:
@@ -86,7 +88,9 @@ def test_an_auditor_downloads_the_export_and_it_verifies_offline(world: ApiWorld
     verifier_key = world.http().get("/v1/ledger-key").json()["checkpoint_verifier_key"]
     verified = verify_bundle(tmp_path / "trajectledger-export", trusted_key=verifier_key, workers=0)
     assert verified.tree_size == size
-    assert verified.clients == 1
+    # scoped to the mandate: the client's UWV trajectory is withheld, so its dossier is held in part
+    assert verified.scope is not None and list(verified.scope.partial) == [story.client_ref]
+    assert verified.clients == 0
 
 
 @pytest.mark.parametrize("party", [WERKFIT, HAARLEM, IDLE_AUDITOR])

@@ -22,7 +22,7 @@ from ledger.domain import payloads as domain
 from ledger.domain.envelope import key_id_for
 from ledger.domain.errors import LedgerError
 from tests.api.support import ApiWorld
-from tests.support import claim, commission, new_id, payload, registry
+from tests.support import claim, commission, finding, new_id, not_found, payload, registry, verified
 
 REF = "5d41402abc4b2a76b9719d911017c5925d41402abc4b2a76b9719d911017c592"
 KEY = bytes(range(32))
@@ -51,7 +51,17 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "BenefitEnded": payload("BenefitEnded", REF, benefit_id=BENEFIT, end="2024-07-01"),
     "AftercareContact": payload("AftercareContact", REF, trajectory_id=TRAJECTORY),
     "TrajectoryEnded": payload("TrajectoryEnded", REF, trajectory_id=TRAJECTORY, reason="placed", end="2024-08-01"),
+    "EmploymentVerified": verified(REF, CLAIM),
+    "EmploymentNotFound": not_found(REF, None),
+    "AuditFinding": finding(REF, CLAIM, "not-upheld"),
+    "ReferralDeclined": payload("ReferralDeclined", REF, trajectory_id=TRAJECTORY, reason="no-capacity"),
+    "FollowUpRecorded": payload("FollowUpRecorded", REF, trajectory_id=TRAJECTORY, moment="12-months", status="employed",
+                                found_without="maybe", satisfaction=4),
+    "PlacementCooperation": payload("PlacementCooperation", REF, claim_id=CLAIM, partner="baanzicht", partner_share_percent=50),
 }
+# a commission with the omittable fields (issue 16) stated validates too
+SAMPLES_WITH_OMITTABLE = [commission(REF, trajectory_id=TRAJECTORY, referral_rung=3, target_mix=[5, 20, 35, 25, 15, 0],
+                                     follow_up_by="werkfit")]
 
 
 @pytest.fixture
@@ -81,7 +91,8 @@ def test_one_schema_per_payload_type_and_a_discriminated_union(document: dict[st
     for kind, fields in domain.FIELDS.items():
         schema = schemas[f"{kind}Payload"]
         assert schema["type"] == "object" and schema["additionalProperties"] is False
-        assert schema["required"] == list(fields) and list(schema["properties"]) == list(fields)
+        omittable = domain.OMITTABLE.get(kind, frozenset())
+        assert schema["required"] == [f for f in fields if f not in omittable] and list(schema["properties"]) == list(fields)
         assert schema["properties"]["type"]["const"] == kind and schema["properties"]["type"]["enum"] == [kind]
     union = schemas["Envelope"]["properties"]["payload"]
     mapping = {kind: f"#/components/schemas/{kind}Payload" for kind in domain.FIELDS}
@@ -110,6 +121,12 @@ def test_a_valid_sample_of_every_type_validates_against_its_schema_and_the_union
         assert errors == [], (kind, errors)
         assert envelope.is_valid({**ENVELOPE_EXAMPLE, "payload": sample}), kind
     assert envelope.is_valid(ENVELOPE_EXAMPLE)
+    for sample in SAMPLES_WITH_OMITTABLE:
+        assert ledger_accepts(sample) and validator(document, f"{sample['type']}Payload").is_valid(sample)
+        assert not ledger_accepts({**sample, "target_mix": [5, 20, 35, 25, 15, 1]})  # adds up to 101: the ledger's check
+        for bad in ([5, 20, 35, 25, 15], [5, 20, 35, 25, 15, 0.5], [5, 20, 35, 25, 15, 101]):
+            value = {**sample, "target_mix": bad}
+            assert not ledger_accepts(value) and not validator(document, "TrajectoryCommissionedPayload").is_valid(value)
 
 
 def broken(kind: str, sample: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:

@@ -88,7 +88,8 @@ def test_every_operation_keeps_its_contract(served: ApiWorld, party: str, mode: 
     results = list(schema.get_all_operations())
     assert not [result.err() for result in results if isinstance(result, Err)]
     operations = [result.ok() for result in results if isinstance(result, Ok)]
-    assert len(operations) == 21
+    served_operations = sum(len(item) for item in served.app.openapi()["paths"].values())
+    assert len(operations) == served_operations >= 22  # schemathesis loads every operation the document has
     statuses: Counter[int] = Counter()
 
     for operation in operations:

@@ -4,16 +4,27 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ledger.domain.envelope import b64encode, key_id_for, public_key_bytes
-from ledger.domain.receipt import Receipt, verify_receipt
+from ledger.domain.receipt import Receipt, receipt_from_dict
+from ledger.domain.receipt_check import verify_receipt
 from tests.api.support import HAARLEM, JOBSTAP, UWV, WERKFIT, ApiWorld, Story
 from tests.support import commission, new_id
 
 PROBLEM = "application/problem+json"
 REF = "ab" * 32
+
+
+def verified(world: ApiWorld, data: Any, envelope: dict[str, Any] | None = None) -> Receipt:
+    """The receipt, its tlog-proof checked against the published checkpoint key (and the envelope)."""
+    receipt = receipt_from_dict(data)
+    assert isinstance(receipt, Receipt)
+    key = world.http().get("/v1/ledger-key").json()["checkpoint_verifier_key"]
+    verify_receipt(receipt, [key], envelope)
+    return receipt
 
 
 def log_size(world: ApiWorld) -> int:
@@ -24,9 +35,8 @@ def test_an_accepted_envelope_gets_201_and_a_receipt_signed_by_the_published_key
     envelope = world.envelope(HAARLEM, commission(REF))
     response = world.http().post("/v1/envelopes", json=envelope)
     assert response.status_code == 201
-    receipt = Receipt(**response.json())
+    receipt = verified(world, response.json(), envelope)
     assert receipt.verdict == "accepted" and receipt.envelope_id == envelope["payload"]["envelope_id"]
-    verify_receipt(receipt, world.ledger_key)
     again = world.http().post("/v1/envelopes", json=envelope)
     assert again.status_code == 201 and again.json() == response.json()  # idempotent: the original receipt
 
@@ -87,9 +97,8 @@ def test_a_role_violation_is_recorded_and_answered_403_with_the_receipt(world: A
     assert response.status_code == 403
     body = response.json()
     assert body["rule"] == "role.not-allowed"
-    receipt = Receipt(**body["receipt"])
+    receipt = verified(world, body["receipt"])
     assert receipt.verdict == "refused"
-    verify_receipt(receipt, world.ledger_key)
 
 
 def test_a_double_claim_tells_the_job_is_claimed_and_the_claim_id_but_not_by_whom(world: ApiWorld, story: Story) -> None:
@@ -99,7 +108,7 @@ def test_a_double_claim_tells_the_job_is_claimed_and_the_claim_id_but_not_by_who
     assert body["rule"] == "claim.unique-job" and body["field"] == "payload.employer_kvk"
     assert body["conflicting_claim"] == story.werkfit_claim
     assert body["receipt"]["refusal"]["conflicting_claim"] == story.werkfit_claim
-    verify_receipt(Receipt(**body["receipt"]), world.ledger_key)
+    verified(world, body["receipt"])
     text = response.text
     for secret in (WERKFIT, HAARLEM, story.haarlem_trajectory):
         assert secret not in text

@@ -19,7 +19,8 @@ from api.app import create_app
 from api.settings import ApiSettings
 from ledger.domain.checkpoint import verifier_key_string
 from ledger.domain.envelope import b64encode, public_key_bytes
-from ledger.domain.receipt import Receipt, verify_receipt
+from ledger.domain.receipt import Receipt
+from ledger.domain.receipt_check import verify_receipt
 from ledger.verify import verify_bundle
 from sdk.client import LedgerClient, ProblemError
 from tests.e2e.server import running
@@ -99,8 +100,9 @@ def test_the_second_claim_on_a_job_is_refused_across_funders(served: tuple[str, 
         assert hidden.value.status == 404
 
         # offline: every receipt, refusal included, against the operator key alone
+        checkpoint_key = verifier_key_string(settings.ledger.log_origin, ledger_key)
         for receipt in [*receipts, attempt, confirmed]:
-            verify_receipt(receipt, ledger_key)
+            verify_receipt(receipt, [checkpoint_key])
         assert sorted(r.log_index for r in [*receipts, attempt, confirmed]) == list(
             range(receipts[0].log_index, receipts[0].log_index + 6))
 
@@ -109,13 +111,15 @@ def test_the_second_claim_on_a_job_is_refused_across_funders(served: tuple[str, 
         after = zaanstad.prove_inclusion(confirmed)
         zaanstad.prove_consistency(before, after)
 
-        # the auditor downloads the whole log and verifies it offline, trusting only the operator key
+        # the auditor downloads the log scoped to its mandate (Zaanstad) and verifies it offline, trusting
+        # only the operator key: UWV's trajectory and jobstap's attempt on it are withheld, so the dossier is partial
         archive = clients[AUDITOR].download_export(tmp_path / "export.tar.gz")
         with tarfile.open(archive) as tar:
             tar.extractall(tmp_path, filter="data")
         trusted = verifier_key_string(settings.ledger.log_origin, ledger_key)
         verified = verify_bundle(tmp_path / "trajectledger-export", trusted_key=trusted, workers=0)
-        assert verified.tree_size == confirmed.log_index + 1 and verified.clients == 1
+        assert verified.tree_size == confirmed.log_index + 1 and verified.scope is not None
+        assert list(verified.scope.partial) == [ref] and verified.clients == 0
     finally:
         for client in clients.values():
             client.close()

@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from ledger.application import Ledger
 from ledger.bundle.export import export_bundle
 from ledger.domain.envelope import b64encode, public_key_bytes, sign
-from ledger.domain.receipt import Receipt
+from ledger.domain.receipt import Receipt, receipt_from_dict
 from ledger.settings import Settings, create_keys, load_keys
 from ledger.verify import verify_bundle
 from tests.consistency import assert_consistent
@@ -68,7 +68,9 @@ def written_receipts(out: Path) -> list[Receipt]:
     for line in out.read_bytes().split(b"\n")[:-1]:
         for item in json.loads(line):
             assert "invalid" not in item, item
-            receipts.append(Receipt(**item))
+            receipt = receipt_from_dict(item)
+            assert isinstance(receipt, Receipt), item
+            receipts.append(receipt)
     return receipts
 
 

@@ -15,8 +15,11 @@ from cryptography.hazmat.primitives import serialization
 
 from cli.main import main
 from ledger.application import Ledger
+from ledger.domain.checkpoint import verifier_key_string
 from ledger.domain.envelope import key_id_for, load_private_key, public_key_bytes, sign
 from ledger.domain.identity import client_ref
+from ledger.domain.receipt import Receipt, ReceiptNotVerified, receipt_from_dict
+from ledger.domain.receipt_check import verify_receipt
 from ledger.settings import Settings, create_keys, load_keys
 from tests.support import commission, new_id, payload
 
@@ -191,7 +194,8 @@ def test_the_key_the_ledger_runs_with_is_not_revoked_behind_its_back(cli: Cli) -
 def test_rotating_the_operator_key_in_one_command_keeps_the_log_verifying(cli: Cli) -> None:
     funder_file, funder_public, _ = cli.new_key(FUNDER)
     cli.ok("party", "register", FUNDER, "--role", "funder", "--public-key", funder_public)
-    old_id = key_id_for(public_key_bytes(load_keys(cli.key_dir)[0]))
+    old_operator = load_keys(cli.key_dir)[0]
+    old_id = key_id_for(public_key_bytes(old_operator))
     new_file, _, new_key_id = cli.new_key("operator-2025")
 
     out = cli.ok("party", "rotate-operator-key", str(new_file))
@@ -209,7 +213,13 @@ def test_rotating_the_operator_key_in_one_command_keeps_the_log_verifying(cli: C
     assert code == 2 and "the key this ledger runs with already" in err
     code, out, _ = cli.run("submit-local", cli.signed_file(FUNDER, funder_file, commission(cli.client(), provider="werkfit")))
     assert code == 1 and receipt_of(out)["refusal"]["rule"] == "reference.unknown"  # decided and signed by the new key
-    assert receipt_of(out)["key_id"] == new_key_id
+    refused = receipt_from_dict(receipt_of(out))  # its checkpoint is signed by the new key, not the revoked one
+    assert isinstance(refused, Receipt)
+    origin = refused.checkpoint.decode().split("\n", 1)[0]
+    new_public = public_key_bytes(load_private_key(new_file.read_bytes()))
+    assert verify_receipt(refused, [verifier_key_string(origin, new_public)]).size == refused.tree_size
+    with pytest.raises(ReceiptNotVerified):
+        verify_receipt(refused, [verifier_key_string(origin, public_key_bytes(old_operator))])
 
     cli.ok("export", str(cli.tmp / "bundle"))
     verified = cli.ok("verify", str(cli.tmp / "bundle"))

@@ -27,6 +27,7 @@ from ledger.bundle.export import export_bundle
 from ledger.bundle.source import open_verified
 from ledger.domain.checkpoint import verifier_key_string
 from ledger.domain.envelope import public_key_bytes
+from ledger.reader import LedgerReader
 from ledger.synthetic import generate
 from ledger.verify import VerificationFailed
 from projections.history import known_at_day
@@ -88,13 +89,15 @@ def run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], arg
         ledger: Ledger | None = None) -> tuple[int, str, str]:
     """``trajectledger ARGV`` on the database of ``ledger``, or (None) with no database, no keys,
     no settings at all: opening the ledger fails the test."""
+    monkeypatch.delenv("TRAJECTLEDGER_KEY_DIR", raising=False)
     if ledger is None:
         monkeypatch.setattr(cli, "open_ledger", _no_database)
-        monkeypatch.delenv("TRAJECTLEDGER_KEY_DIR", raising=False)
+        monkeypatch.setattr(cli, "open_reader", _no_database)
         monkeypatch.setenv("TRAJECTLEDGER_DATABASE_URL", "sqlite:////no/such/folder/ledger.sqlite3")
-    else:
+    else:  # the operator's database, read with no keys, as the read-only commands do without them
         settings = ledger.settings
         monkeypatch.setattr(cli, "open_ledger", lambda: Ledger(settings))
+        monkeypatch.setattr(cli, "open_reader", lambda: LedgerReader(settings.database_url))
     code = cli.main(argv)
     out = capsys.readouterr()
     return code, out.out, out.err

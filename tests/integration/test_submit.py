@@ -20,7 +20,7 @@ from ledger.bundle.export import export_bundle
 from ledger.domain.canonical import canonical_bytes
 from ledger.domain.envelope import b64encode, key_id_for, public_key_bytes
 from ledger.domain.errors import BadSignature, IdempotencyConflict, MalformedSubmission, RevokedKey, UnknownKey, UnknownParty
-from ledger.domain.receipt import verify_receipt
+from ledger.domain.receipt_check import verify_receipt
 from ledger.infra.ed25519_pool import Batch
 from ledger.infra.storage.tables import log_entries
 from ledger.settings import SettingsError
@@ -52,10 +52,11 @@ def trajectory(world: World, ref: str, funder: str = "gemeente-haarlem", provide
 def test_accepted_submission_gets_a_signed_receipt_with_a_dense_log_index(world: World) -> None:
     ref = world.ledger.pseudonym("111222333")
     before = world.ledger.log_size()
-    receipt = world.submit("gemeente-haarlem", commission(ref))
+    envelope = world.signed("gemeente-haarlem", commission(ref))
+    receipt = world.ledger.submit(envelope)
     assert receipt.accepted and receipt.refusal is None
-    assert receipt.log_index == before
-    verify_receipt(receipt, public_key_bytes(world.operator_key))
+    assert receipt.log_index == before and receipt.tree_size == before + 1
+    assert verify_receipt(receipt, [world.ledger.transparency.verifier_key], envelope).size == before + 1
     assert world.ledger.log_size() == before + 1
     assert [i for i, _ in world.ledger.entries(0, 1000)] == list(range(before + 1))
 

@@ -11,8 +11,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ledger.application import Ledger
-from ledger.domain.envelope import public_key_bytes
-from ledger.domain.receipt import verify_receipt
+from ledger.domain.receipt_check import verify_receipt
 from ledger.settings import Settings
 from ledger.synthetic import AUDITOR, MUNICIPALITY, UWV, History, generate
 
@@ -32,13 +31,13 @@ def ledger(database_url: str) -> Iterator[Ledger]:
 
 def test_the_ledger_decides_every_submission_as_intended(ledger: Ledger) -> None:
     history = generate(11, CLIENTS, ledger.settings.operator_key, ledger.pseudonym)
-    operator_public = public_key_bytes(ledger.settings.operator_key)
+    checkpoint_key = ledger.transparency.verifier_key
     got: Counter[str] = Counter()
     mismatches = []
     claims: dict[tuple[str, str], str] = {}  # (client_ref, employer) -> the accepted claim's id
     for item in [*history.registry, *history.submissions]:
         receipt = ledger.submit(item.envelope)
-        verify_receipt(receipt, operator_public)
+        verify_receipt(receipt, [checkpoint_key], item.envelope)
         payload = item.envelope["payload"]
         assert receipt.envelope_id == payload["envelope_id"]
         rule = None if receipt.refusal is None else receipt.refusal["rule"]

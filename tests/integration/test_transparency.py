@@ -30,6 +30,7 @@ from ledger.domain.merkle import (
     verify_consistency,
     verify_inclusion,
 )
+from ledger.domain.receipt import Receipt
 from ledger.infra.storage.migrate import upgrade
 from ledger.infra.storage.tables import checkpoints, log_entries
 from ledger.infra.transparency.service import BeyondLog, TransparencyLog
@@ -82,20 +83,22 @@ def test_the_operator_key_is_published_as_a_verifier_key_string(world: World) ->
     assert key == verifier_key_string(name, public_key_bytes(world.operator_key))
 
 
-def test_checkpoints_are_signed_every_n_entries_and_every_t_seconds(world: World) -> None:
-    now = [0.0]
-    log = TransparencyLog(world.ledger.engine, world.operator_key, world.ledger.settings.log_origin,
-                          every_entries=10, every_seconds=60, clock=lambda: now[0])
-    world.ledger.transparency = log
-    assert world.ledger.log_size() == 7 and stored_sizes(world.ledger) == []
-    populate(world, clients=3)  # 24 more entries, one at a time: sizes 8 .. 31
-    size = world.ledger.log_size()
-    assert size == 31 and stored_sizes(world.ledger) == [10, 20, 30]
-    now[0] += 61  # T seconds later: the next append signs, though fewer than N entries came
-    world.submit("operator", registry("PartyRegistered", party_id="nieuwkomer", role="provider",
-                                      public_key=b64encode(public_key_bytes(Ed25519PrivateKey.generate()))))
-    assert stored_sizes(world.ledger)[-1] == world.ledger.log_size() == size + 1
-    assert log.stored(size + 1) is not None
+def test_every_write_stores_the_signed_checkpoint_of_its_tree_size(world: World) -> None:
+    before = world.ledger.log_size()
+    assert stored_sizes(world.ledger) == list(range(1, before + 1))  # the world's writes, one entry each
+    populate(world, clients=3)  # 24 more entries, one at a time
+    envelopes = [world.signed("operator", registry("PartyRegistered", party_id=f"nieuw-{n}", role="provider",
+                                                   public_key=b64encode(public_key_bytes(Ed25519PrivateKey.generate()))))
+                 for n in range(5)]
+    results = world.ledger.submit_batch(envelopes)
+    assert all(isinstance(r, Receipt) and r.tree_size == before + 29 for r in results)  # one batch: one checkpoint
+    assert stored_sizes(world.ledger) == list(range(1, before + 25)) + [before + 29]
+    hashes = leaf_hashes(world.ledger)
+    for size in stored_sizes(world.ledger):
+        stored = world.ledger.transparency.stored(size)
+        assert stored is not None
+        opened = open_checkpoint(stored.note, [world.ledger.transparency.verifier_key])
+        assert (opened.size, opened.root_hash) == (size, root_hash(hashes[:size]))
 
 
 def test_the_per_append_check_reads_nothing_until_a_checkpoint_is_due(world: World) -> None:
@@ -210,7 +213,7 @@ def test_operator_key_rotation_keeps_old_checkpoints_verifying(database_url: str
     assert verify_bundle(tmp_path / "bundle", against=before_rotation.note).against == before_rotation.tree_size
 
 
-def test_a_ledger_whose_operator_key_is_revoked_signs_nothing_more(database_url: str) -> None:
+def test_a_ledger_whose_operator_key_is_revoked_signs_nothing_more(database_url: str, tmp_path: Path) -> None:
     """Revoked by this process or by another one: no more receipts, no more checkpoints;
     what was recorded stands, and a ledger with the new key carries on."""
     world = make_world(database_url)
@@ -239,6 +242,10 @@ def test_a_ledger_whose_operator_key_is_revoked_signs_nothing_more(database_url:
     receipt = rotated.receipt(revocation["envelope_id"])
     assert receipt is not None and receipt.accepted and receipt.log_index == size
     assert rotated.checkpoint().tree_size == size + 1
+    opened = open_checkpoint(rotated.checkpoint().note, [rotated.transparency.verifier_key])  # by the new key
+    assert opened.size == size + 1
+    export_bundle(rotated, tmp_path / "bundle")  # every checkpoint signed by a key live at its size
+    assert verify_bundle(tmp_path / "bundle", workers=0).tree_size == size + 1
     rotated.close()
 
 

@@ -94,6 +94,16 @@ class Client:
     def end(self, trajectory_id: str, end: str, reason: str = "placed", by: str = WERKFIT) -> None:
         self._submit(by, "TrajectoryEnded", end, trajectory_id=trajectory_id, reason=reason, end=end)
 
+    def verify(self, claim_id: str | None, period_from: str, period_to: str, kvk: str = "12345678",
+               funder: str = MUNICIPALITY, found: bool = True, source: str = "polis") -> None:
+        """The funder's wage-data check: EmploymentVerified (32 hours a week), or EmploymentNotFound."""
+        fields: dict[str, Any] = dict(claim_id=claim_id, employer_kvk=kvk, period_from=period_from,
+                                      period_to=period_to, source=source, evidence_sha256="cd" * 32)
+        if found:
+            self._submit(funder, "EmploymentVerified", period_to, hours_per_week=32, wage_cents=None, **fields)
+        else:
+            self._submit(funder, "EmploymentNotFound", period_to, **fields)
+
     def dossier(self) -> DossierState:
         """This client's dossier, rebuilt from the ledger's entries."""
         return dossiers_as_known_at(self.world.ledger)[self.ref]

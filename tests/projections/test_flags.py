@@ -8,10 +8,13 @@ from projections.replay import flag_listing
 from tests.projections.support import JOBSTAP, UWV, WERKFIT, Client, day
 from tests.support import World
 
+WAGE_DATA = {f.EMPLOYMENT_NOT_VERIFIED, f.VERIFICATION_CONTRADICTS_CLAIM}
 
-def names(client: Client, claim_id: str, peildatum: str | None = None) -> set[str]:
+
+def names(client: Client, claim_id: str, peildatum: str | None = None, wage_data: bool = False) -> set[str]:
+    """The claim's flags; the wage-data flags only with ``wage_data`` (the other cases have no wage data)."""
     at = None if peildatum is None else day(peildatum)
-    return {flag.name for flag in claim_flags(client.dossier(), claim_id, at)}
+    return {flag.name for flag in claim_flags(client.dossier(), claim_id, at) if wage_data or flag.name not in WAGE_DATA}
 
 
 def mediated_trajectory(client: Client, start: str = "2024-01-01") -> str:
@@ -24,7 +27,21 @@ def test_a_clean_placement_has_no_flags(world: World) -> None:
     client = Client.named(world, "clean")
     tid = mediated_trajectory(client)
     claim_id = client.placed(tid, application_date="2024-02-01", job_start="2024-03-01")
-    assert names(client, claim_id) == set()
+    assert names(client, claim_id, wage_data=True) == {f.EMPLOYMENT_NOT_VERIFIED}  # on the provider's word only
+    client.verify(claim_id, "2024-03-01", "2024-09-30")
+    assert names(client, claim_id, wage_data=True) == set()
+
+
+def test_wage_data_that_contradicts_the_claim(world: World) -> None:
+    client = Client.named(world, "contradicted")
+    tid = mediated_trajectory(client)
+    elsewhere = client.placed(tid, application_date="2024-02-01", job_start="2024-03-01")
+    client.verify(elsewhere, "2024-03-01", "2024-09-30", kvk="87654321")
+    [flag] = [x for x in claim_flags(client.dossier(), elsewhere) if x.name == f.VERIFICATION_CONTRADICTS_CLAIM]
+    assert "87654321" in flag.detail
+    missing = client.placed(tid, application_date="2024-02-01", job_start="2024-10-01", kvk="11223344")
+    client.verify(None, "2024-10-01", "2024-12-31", kvk="11223344", found=False)
+    assert f.VERIFICATION_CONTRADICTS_CLAIM in names(client, missing, wage_data=True)
 
 
 def test_application_before_the_trajectory(world: World) -> None:
@@ -77,7 +94,8 @@ def test_two_funders_overlapping_trajectories_with_one_job(world: World) -> None
     assert refused not in dossier.claims  # the ledger refused the double claim
     [flag] = [x for x in claim_flags(dossier, claim_id) if x.name == f.OVERLAPPING_TRAJECTORIES]
     assert t2 in flag.detail and UWV in flag.detail
-    assert [(x.claim_id, x.provider) for x in flag_listing([(client.ref, dossier)])] == [(claim_id, WERKFIT)]
+    listed = [(x.claim_id, x.provider) for x in flag_listing([(client.ref, dossier)]) if x.flag not in WAGE_DATA]
+    assert listed == [(claim_id, WERKFIT)]
 
 
 def test_the_same_funders_trajectories_do_not_count_as_overlapping(world: World) -> None:
@@ -122,4 +140,5 @@ def test_flag_listing_can_be_narrowed_to_some_flags(world: World) -> None:
     client.placed(tid, application_date="2024-02-01", job_start="2024-03-01", secondment=True)
     listing = flag_listing([(client.ref, client.dossier())], only=[f.SECONDMENT])
     assert [x.flag for x in listing] == [f.SECONDMENT]
-    assert {x.flag for x in flag_listing([(client.ref, client.dossier())])} == {f.SECONDMENT, f.NO_MEDIATION}
+    assert {x.flag for x in flag_listing([(client.ref, client.dossier())])} == {f.SECONDMENT, f.NO_MEDIATION,
+                                                                                f.EMPLOYMENT_NOT_VERIFIED}

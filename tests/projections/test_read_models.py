@@ -98,7 +98,8 @@ def test_catch_up_follows_the_ledger_and_records_refusals(any_world: World) -> N
         refusal = connection.execute(select(projection_refusals)).one()
     assert [tuple(r) for r in trajectories] == [(JOBSTAP, None), (WERKFIT, 2)]
     assert [tuple(r) for r in claims] == [(WERKFIT, False)]
-    assert flags == {"application-before-trajectory", "no-mediation-before-job", "overlapping-trajectories"}
+    assert flags == {"application-before-trajectory", "no-mediation-before-job", "overlapping-trajectories",
+                     "employment-not-verified"}
     assert (refusal.rule, refusal.submitter, refusal.payload_type) == ("claim.unique-job", JOBSTAP, "PlacementClaimed")
     assert models.catch_up(any_world.ledger) == 0  # nothing new: nothing applied twice
     from_facts = models.evaluate(BUILTIN, date(2025, 6, 1))

@@ -1,4 +1,4 @@
-"""Receipts: the signed body holds every field but the signature; any change breaks it."""
+"""Format 1 receipts (one operator signature each, still verified when kept): the signed body holds every field but the signature; any change breaks it."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ledger.domain.envelope import public_key_bytes
 from ledger.domain.errors import BadSignature
-from ledger.domain.receipt import Receipt, sign_receipt, verify_receipt
+from ledger.domain.signed_receipt import SignedReceipt as Receipt
+from ledger.domain.signed_receipt import sign_receipt
+from ledger.domain.signed_receipt import verify_signed_receipt as verify_receipt
 
 KEY = Ed25519PrivateKey.generate()
 RECEIPT = Receipt("e1", "refused", {"rule": "claim.double", "field": "payload.job_start"}, "2026-01-01T00:00:00.000000Z",

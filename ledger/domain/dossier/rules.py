@@ -11,6 +11,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Callable
 
+from ledger.domain.dossier.cooperation import cooperation
+from ledger.domain.dossier.evidence import audit_finding, employment_evidence
+from ledger.domain.dossier.follow_up import follow_up
+from ledger.domain.dossier.referral import decline, declined
 from ledger.domain.dossier.state import LIVE_CLAIM, DossierState
 from ledger.domain.dossier.versions import FIRST_RULES, JOB_START_LIMIT_DAYS
 from ledger.domain.errors import (
@@ -26,6 +30,10 @@ DOUBLE_CLAIM_WINDOW = timedelta(days=31)
 FAR_FUTURE = date.max
 
 
+def _no_mandates(party_id: str) -> list[str]:
+    return []
+
+
 @dataclass(frozen=True)
 class Context:
     submitter: str
@@ -33,6 +41,7 @@ class Context:
     today: date  # the recording date (Europe/Amsterdam); nothing may happen after it
     role_of: Callable[[str], str | None]  # registry lookup for other parties
     rules: int = FIRST_RULES  # the rules version in force (``versions``)
+    audits_of: Callable[[str], list[str]] = _no_mandates  # the funders an auditor holds a mandate for
 
 
 def decide(state: DossierState, payload: dict[str, Any], ctx: Context) -> None:
@@ -53,6 +62,9 @@ def _trajectory(state: DossierState, p: dict[str, Any]) -> dict[str, Any]:
     trajectory = state.trajectories.get(p["trajectory_id"])
     if trajectory is None:
         raise NotFound("no such trajectory for this client", field="payload.trajectory_id")
+    if declined(trajectory):
+        raise InvalidTransition("the provider declined this referral: nothing more is written to it",
+                                rule="referral.declined", field="payload.trajectory_id")
     return trajectory
 
 
@@ -88,6 +100,8 @@ def commission(state: DossierState, p: dict[str, Any], ctx: Context) -> None:
         raise RoleViolation("only a funder commissions a trajectory", field="submitter")
     if ctx.role_of(p["provider"]) != "provider":
         raise NotFound(f"no registered provider {p['provider']!r}", field="payload.provider")
+    if p.get("follow_up_by") is not None and ctx.role_of(p["follow_up_by"]) != "provider":
+        raise NotFound(f"no registered provider {p['follow_up_by']!r} to follow up", field="payload.follow_up_by")
     if p["trajectory_id"] in state.trajectories:
         raise AlreadyExists("the trajectory exists already", field="payload.trajectory_id")
     if _d(p["planned_end"]) <= _d(p["start"]):
@@ -261,4 +275,10 @@ _RULES: dict[str, Callable[[DossierState, dict[str, Any], Context], None]] = {
     "EmploymentEnded": employment_ended,
     "BenefitStarted": benefit_started,
     "BenefitEnded": benefit_ended,
+    "EmploymentVerified": employment_evidence,
+    "EmploymentNotFound": employment_evidence,
+    "AuditFinding": audit_finding,
+    "ReferralDeclined": decline,
+    "FollowUpRecorded": follow_up,
+    "PlacementCooperation": cooperation,
 }

@@ -17,6 +17,8 @@ class DossierState:
     trajectories: dict[str, dict[str, Any]] = field(default_factory=dict)
     claims: dict[str, dict[str, Any]] = field(default_factory=dict)
     benefits: dict[str, dict[str, Any]] = field(default_factory=dict)
+    evidence: dict[str, dict[str, Any]] = field(default_factory=dict)  # wage-data checks, by envelope_id
+    findings: dict[str, dict[str, Any]] = field(default_factory=dict)  # auditors' findings, by envelope_id
 
     def period_end(self, trajectory: dict[str, Any]) -> str:
         """The last day of a trajectory: its end if it ended, else its planned end."""
@@ -42,6 +44,10 @@ def _commissioned(state: DossierState, p: dict[str, Any], submitter: str, record
         "fee_cents": p["fee_cents"],
         "base_fee_cents": p["base_fee_cents"],
         "commissioned_on": p["occurred_on"],
+        # issue 16 (omittable: None when the commission left them out)
+        "referral_rung": p.get("referral_rung"),
+        "target_mix": p.get("target_mix"),
+        "follow_up_by": p.get("follow_up_by"),
         "intake": None,
         "assessments": [],
         "activities": [],
@@ -128,6 +134,45 @@ def _benefit_ended(state: DossierState, p: dict[str, Any], submitter: str, recor
     state.benefits[p["benefit_id"]]["end"] = p["end"]
 
 
+def _evidence(kind: str) -> Any:
+    """EmploymentVerified / EmploymentNotFound: kept beside the claims, never changing them."""
+    def apply(state: DossierState, p: dict[str, Any], submitter: str, recorded_at: str) -> None:
+        state.evidence[p["envelope_id"]] = {
+            "kind": kind, "claim_id": p["claim_id"], "employer_kvk": p["employer_kvk"],
+            "period_from": p["period_from"], "period_to": p["period_to"],
+            "hours_per_week": p.get("hours_per_week"), "wage_cents": p.get("wage_cents"),
+            "source": p["source"], "evidence_sha256": p["evidence_sha256"], "by": submitter, "on": p["occurred_on"],
+        }
+
+    return apply
+
+
+def _finding(state: DossierState, p: dict[str, Any], submitter: str, recorded_at: str) -> None:
+    """An auditor's finding sits beside the claim: its status is not touched."""
+    state.findings[p["envelope_id"]] = {
+        "claim_id": p["claim_id"], "outcome": p["outcome"], "reason": p["reason"],
+        "evidence_sha256": p["evidence_sha256"], "by": submitter, "on": p["occurred_on"], "recorded_at": recorded_at,
+    }
+
+
+def _declined(state: DossierState, p: dict[str, Any], submitter: str, recorded_at: str) -> None:
+    state.trajectories[p["trajectory_id"]]["declined"] = {"reason": p["reason"], "on": p["occurred_on"]}
+
+
+def _followed_up(state: DossierState, p: dict[str, Any], submitter: str, recorded_at: str) -> None:
+    """Kept on the trajectory by moment (a trajectory stored before issue 16 has no ``follow_ups``)."""
+    state.trajectories[p["trajectory_id"]].setdefault("follow_ups", {})[p["moment"]] = {
+        "status": p["status"], "found_without": p["found_without"], "satisfaction": p["satisfaction"],
+        "on": p["occurred_on"], "by": submitter,
+    }
+
+
+def _cooperation(state: DossierState, p: dict[str, Any], submitter: str, recorded_at: str) -> None:
+    state.claims[p["claim_id"]]["cooperation"] = {
+        "partner": p["partner"], "partner_share_percent": p["partner_share_percent"], "on": p["occurred_on"],
+    }
+
+
 _HANDLERS = {
     "TrajectoryCommissioned": _commissioned,
     "TrajectoryExtended": _extended,
@@ -144,4 +189,10 @@ _HANDLERS = {
     "EmploymentEnded": _employment_ended,
     "BenefitStarted": _benefit_started,
     "BenefitEnded": _benefit_ended,
+    "EmploymentVerified": _evidence("verified"),
+    "EmploymentNotFound": _evidence("not-found"),
+    "AuditFinding": _finding,
+    "ReferralDeclined": _declined,
+    "FollowUpRecorded": _followed_up,
+    "PlacementCooperation": _cooperation,
 }

@@ -37,6 +37,13 @@ class EntryReader:
             rows = connection.execute(query).all()
         return [(row.log_index, self._entry(row)) for row in rows]
 
+    def of_originator(self, originator_id: Any) -> list[tuple[int, dict[str, Any]]]:
+        """(log_index, entry body) of one aggregate's recorded entries, in log order."""
+        query = self._joined().where(log_entries.c.originator_id == originator_id).order_by(log_entries.c.log_index)
+        with self._engine.connect() as connection:
+            rows = connection.execute(query).all()
+        return [(row.log_index, self._entry(row)) for row in rows]
+
     def recorded(self, envelope_id: str) -> LogAppend | None:
         """The log entry recorded for an envelope_id, or None."""
         with self._engine.connect() as connection:

@@ -32,7 +32,7 @@ from eventsourcing.persistence import StoredEvent
 from sqlalchemy import Engine
 
 from ledger.infra.storage.log_append import log_rows
-from ledger.infra.storage.write_plan import WritePlan
+from ledger.infra.storage.write_plan import CheckpointRow, WritePlan
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,8 @@ class Statements:
     mark: str  # the driver's parameter placeholder
     insert_event: str  # PostgreSQL: ... RETURNING id
     insert_log: str
+    insert_checkpoint: str
+    tail: str  # the leaf hashes of log entries [start, end), in order
     head: str  # the registry's version, the log's last index and last recorded_at ({registry}: a literal id)
     select_events: str  # {where}, {order} and {limit} filled in per call
     lock: str  # takes the write lock at the start of a transaction
@@ -71,6 +73,8 @@ def statements_for(engine: Engine, events_table: str, channel: str) -> Statement
                      f"VALUES ({p}, {p}, {p}, {p})" + (" RETURNING id" if dialect == "postgresql" else ""),
         insert_log="INSERT INTO log_entries (log_index, originator_id, originator_version, envelope_id, leaf_hash, "
                    f"recorded_at) VALUES ({p}, {p}, {p}, {p}, {p}, {p})",
+        insert_checkpoint=f"INSERT INTO checkpoints (tree_size, root_hash, note, created_at) VALUES ({p}, {p}, {p}, {p})",
+        tail=f"SELECT leaf_hash FROM log_entries WHERE log_index >= {p} AND log_index < {p} ORDER BY log_index",
         head=f"SELECT (SELECT max(originator_version) FROM {events_table} WHERE originator_id = {{registry}}), "
              "(SELECT log_index FROM log_entries ORDER BY log_index DESC LIMIT 1), "
              "(SELECT recorded_at FROM log_entries ORDER BY log_index DESC LIMIT 1)",
@@ -110,11 +114,15 @@ def write_events(engine: Engine, lock: Any, sql: Statements, stored_events: Sequ
             try:
                 head = _begin(cursor, sql, appends[0].registry_id if appends else None)
                 rows = log_rows(head, appends, sql.uuid_in) if appends and head else []
+                checkpoint = None
                 if plan is not None:
-                    plan.guard.indexed(appends)
+                    plan.guard.indexed(appends, _Tail(cursor, sql))
+                    checkpoint = plan.guard.checkpoint()
                 ids = _insert_events(cursor, sql, stored_events)
                 if rows:
-                    insert_log_rows(cursor, sql, rows)
+                    insert_log_rows(cursor, sql, rows, checkpoint)
+                elif checkpoint is not None:
+                    insert_checkpoint(cursor, sql, checkpoint)
                 if plan is not None:
                     plan.guard.before_commit()
                 connection.commit()
@@ -134,6 +142,24 @@ def write_events(engine: Engine, lock: Any, sql: Statements, stored_events: Sequ
         if lock is not None:
             lock.release()
     return ids
+
+
+class _Tail:
+    """The log's stored leaf hashes, read on the write transaction's own cursor."""
+
+    def __init__(self, cursor: Any, sql: Statements) -> None:
+        self._cursor, self._sql = cursor, sql
+
+    def leaf_hashes(self, start: int, end: int) -> list[bytes]:
+        self._cursor.execute(self._sql.tail, (start, end))
+        found = [bytes(row[0]) for row in self._cursor.fetchall()]
+        if len(found) != end - start:
+            raise persistence.DataError(f"log_entries has {len(found)} of the entries [{start}, {end})")
+        return found
+
+
+def insert_checkpoint(cursor: Any, sql: Statements, row: CheckpointRow) -> None:
+    cursor.execute(sql.insert_checkpoint, (row.tree_size, row.root_hash, row.note, row.created_at))
 
 
 def _begin(cursor: Any, sql: Statements, registry_id: uuid.UUID | None) -> tuple[Any, Any, Any] | None:
@@ -185,12 +211,21 @@ def _insert_events(cursor: Any, sql: Statements, stored_events: Sequence[StoredE
     return list(range(last - len(rows) + 1, last + 1))
 
 
-def insert_log_rows(cursor: Any, sql: Statements, rows: list[tuple[Any, ...]]) -> None:
+def insert_log_rows(cursor: Any, sql: Statements, rows: list[tuple[Any, ...]],
+                    checkpoint: CheckpointRow | None = None) -> None:
+    """The log rows (and the write's checkpoint: on PostgreSQL in the same statement, as a
+    data-modifying WITH, which saves a round trip per write)."""
     if sql.dialect == "postgresql":
-        for part in _parts(rows):
-            cursor.execute(_many(sql.insert_log, len(part)), [value for row in part for value in row])
+        for n, part in enumerate(_parts(rows)):
+            statement, values = _many(sql.insert_log, len(part)), [value for row in part for value in row]
+            if n == 0 and checkpoint is not None:
+                statement = f"WITH checkpoint AS ({sql.insert_checkpoint}) {statement}"
+                values = [checkpoint.tree_size, checkpoint.root_hash, checkpoint.note, checkpoint.created_at, *values]
+            cursor.execute(statement, values)
     else:
         cursor.executemany(sql.insert_log, rows)
+        if checkpoint is not None:
+            insert_checkpoint(cursor, sql, checkpoint)
 
 
 PART = 250  # rows per multi-row statement (PostgreSQL allows 65,535 parameters in one)

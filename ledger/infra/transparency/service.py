@@ -6,7 +6,12 @@ transaction) in log order, a page at a time: memory stays O(log n) whatever the 
 * ``checkpoint(size)`` signs a C2SP checkpoint (origin, size, root, ``time`` extension line)
   and stores it in ``checkpoints``; a tree size is signed once (insert-or-ignore: when two
   processes sign the same size, both return the stored note).
-* ``appended(appends)`` is the ledger's hook after every save: an in-process check (no
+* Every write of the ledger stores the checkpoint of its new tree size in its own
+  transaction (``ledger.receipt_signing.BatchCheckpoint``): ``frontier`` gives it the log's
+  compact range at the size the write starts from (kept here, brought up to date from the
+  write's transaction when other processes wrote meanwhile), ``sign_row`` the signed note,
+  and ``committed`` keeps the new frontier once the write has committed.
+* ``appended(appends)``: for writes that stored no checkpoint, an in-process check (no
   query) until a checkpoint is due - ``every_entries`` entries or ``every_seconds`` seconds
   after the last one this process knows of - then one query and, if still due, a signature.
 * ``inclusion_proof`` / ``consistency_proof`` take ints and return lists of 32-byte hashes
@@ -33,14 +38,23 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from ledger.domain.checkpoint import Checkpoint, InvalidKeyError, sign_checkpoint, verifier_key_string
+from ledger.domain.checkpoint import (
+    Checkpoint,
+    InvalidKeyError,
+    NoteSigner,
+    format_checkpoint_body,
+    sign_checkpoint,
+    verifier_key_string,
+)
 from ledger.domain.entry import now_utc
-from ledger.domain.envelope import public_key_bytes
+from ledger.domain.envelope import key_id_for, public_key_bytes
 from ledger.domain.errors import LedgerError
 from ledger.domain.merkle import RootAccumulator, TreeInputError
+from ledger.domain.merkle.batch import BatchTree, Frontier
 from ledger.domain.merkle.hashing import node_hash
 from ledger.domain.merkle.subtrees import Range, consistency_ranges, fold, inclusion_ranges, perfect_parts, perfect_root
 from ledger.infra.storage.tables import checkpoints, log_entries
+from ledger.infra.storage.write_plan import CheckpointRow, LogTail
 from ledger.settings import SettingsError
 
 logger = logging.getLogger(__name__)
@@ -90,6 +104,8 @@ class TransparencyLog:
         try:
             self.verifier_key = verifier_key_string(self.key_name, public_key_bytes(operator_key))
             Checkpoint(origin, 0, bytes(32))  # the origin must be one line
+            self._signer = NoteSigner(self.key_name, operator_key)
+            self.signer_key_id = key_id_for(public_key_bytes(operator_key))  # as the registry names it
         except (InvalidKeyError, ValueError) as exc:
             raise SettingsError(f"the log origin {origin!r} cannot name the checkpoint key: {exc}") from exc
         self._refuse_another_origin()
@@ -97,6 +113,7 @@ class TransparencyLog:
         self._lock = threading.Lock()
         self._accumulator = RootAccumulator()
         self._perfect: dict[tuple[int, int], bytes] = {}  # (start, size) -> MTH, for size >= TILE
+        self._frontier = Frontier()  # the compact range of the log as this process last wrote or read it
         self._known_size = 0  # the newest checkpoint this process knows of ...
         self._known_at = clock()  # ... and when it learned of it
 
@@ -176,6 +193,40 @@ class TransparencyLog:
                 self._known_size, self._known_at = size, self._clock()
         return stored
 
+    def frontier(self, size: int, tail: LogTail) -> Frontier:
+        """The log's compact range at ``size``, from the one kept here and, for entries
+        other processes wrote since, their leaf hashes read through ``tail`` (the write's own
+        transaction, which holds the log's lock)."""
+        with self._lock:
+            known = self._frontier
+        if known.size > size:  # cannot happen in a log that only grows; start over
+            known = Frontier()
+        if known.size < size:
+            known = known.extended(tail.leaf_hashes(known.size, size))
+        return known
+
+    def sign_row(self, size: int, root: bytes) -> CheckpointRow:
+        """The checkpoint of the log at ``size`` with ``root``, signed, as a row to store."""
+        created_at = now_utc()
+        note = self._signer.sign(format_checkpoint_body(Checkpoint(self.origin, size, root, (f"time {created_at}",))))
+        return CheckpointRow(size, root, note.decode("utf-8"), created_at)
+
+    def committed(self, tree: BatchTree) -> None:
+        """A write that appended ``tree``'s leaves and stored its checkpoint has committed."""
+        with self._lock:
+            if tree.size > self._frontier.size:
+                self._frontier = tree.new
+            if tree.size > self._known_size:
+                self._known_size, self._known_at = tree.size, self._clock()
+
+    def covering(self, log_index: int) -> SignedCheckpoint | None:
+        """The first stored checkpoint that covers entry ``log_index``: the one its write
+        stored (for entries written before checkpoints were stored per write, a later one)."""
+        query = select(checkpoints).where(checkpoints.c.tree_size > log_index).order_by(checkpoints.c.tree_size).limit(1)
+        with self.engine.connect() as connection:
+            row = connection.execute(query).first()
+        return None if row is None else _signed(row)
+
     def stored(self, size: int) -> SignedCheckpoint | None:
         with self.engine.connect() as connection:
             row = connection.execute(select(checkpoints).where(checkpoints.c.tree_size == size)).first()
@@ -204,6 +255,15 @@ class TransparencyLog:
             for row in rows:
                 yield _signed(row)
             after = rows[-1].tree_size
+
+    def checkpoint_page(self, offset: int, limit: int) -> tuple[list[SignedCheckpoint], int]:
+        """Stored checkpoints by increasing tree size from the ``offset``-th, at most ``limit``;
+        and how many are stored (one per write: read a page, never them all)."""
+        with self.engine.connect() as connection:
+            total = int(connection.execute(select(func.count()).select_from(checkpoints)).scalar_one())
+            rows = connection.execute(select(checkpoints).order_by(checkpoints.c.tree_size)
+                                      .offset(offset).limit(limit)).all()
+        return [_signed(row) for row in rows], total
 
     def appended(self, appends: Iterable[Any]) -> None:
         """After entries were committed: sign a checkpoint if one is due. Cheap unless due.
