@@ -49,15 +49,16 @@ def test_a_ledger_refuses_to_start_under_another_origin(database_url: str, tmp_p
     assert notes and all(note.startswith(ORIGIN + "\n") for note in notes)  # nothing signed under the default
 
 
-def test_a_ledger_without_checkpoints_starts_under_any_origin(database_url: str, tmp_path: Path) -> None:
+def test_the_genesis_write_fixes_the_origin(database_url: str, tmp_path: Path) -> None:
+    """Every write stores its signed checkpoint, the genesis entry's too: from the first write on,
+    the log's origin is fixed, and a start under another origin is refused naming both."""
     create_keys(tmp_path / "keys")
     settings = Settings.from_environ({"TRAJECTLEDGER_KEY_DIR": str(tmp_path / "keys"),
-                                      "TRAJECTLEDGER_DATABASE_URL": database_url})
-    Ledger(settings).close()  # the genesis entry, no checkpoint yet
-    ledger = Ledger(Settings(database_url, settings.operator_key, settings.pseudonym_key, log_origin=ORIGIN))
+                                      "TRAJECTLEDGER_DATABASE_URL": database_url, "TRAJECTLEDGER_LOG_ORIGIN": ORIGIN})
+    ledger = Ledger(settings)  # the genesis entry and its checkpoint
     try:
         assert ledger.checkpoint().note.startswith(ORIGIN.encode() + b"\n")
     finally:
         ledger.close()
     with pytest.raises(SettingsError, match=ORIGIN):
-        Ledger(settings)
+        Ledger(Settings(database_url, settings.operator_key, settings.pseudonym_key))
