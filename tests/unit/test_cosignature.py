@@ -114,7 +114,7 @@ def test_a_changed_checkpoint_fails_its_cosignature() -> None:
 def test_vkeys_have_type_0x04_and_round_trip() -> None:
     public = Ed25519PrivateKey.generate().public_key().public_bytes_raw()
     vkey = cosigner_vkey("w.example/1", public)
-    name, key_id, encoded = vkey.split("+")
+    name, key_id, encoded = vkey.split("+", 2)  # the base64 key may hold "+" too
     assert base64.b64decode(encoded)[:1] == b"\x04"
     assert bytes.fromhex(key_id) == hashlib.sha256(b"w.example/1\n\x04" + public).digest()[:4]
     assert parse_cosigner_vkey(vkey) == Cosigner("w.example/1", public)
