@@ -21,11 +21,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def running(app: Any) -> Iterator[str]:
-    """Serve ``app`` on loopback until the block ends; yields its base URL."""
+def running(app: Any, lifespan: bool = False) -> Iterator[str]:
+    """Serve ``app`` on loopback until the block ends; yields its base URL. ``lifespan``: run the
+    app's startup and shutdown (the ledger starts its witnessing thread there)."""
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=True,
-                                           lifespan="off", server_header=False))
+                                           lifespan="on" if lifespan else "off", server_header=False))
     thread = threading.Thread(target=server.run, name="uvicorn-e2e", daemon=True)
     thread.start()
     deadline = time.monotonic() + STARTUP_SECONDS

@@ -5,16 +5,12 @@ and fails once the newest checkpoint lacks the quorum."""
 from __future__ import annotations
 
 import dataclasses
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from api.app import create_app
@@ -26,30 +22,11 @@ from ledger.domain.cosignature import cosigner_vkey
 from ledger.domain.witness_policy import parse_policy
 from ledger.witness.state import WitnessState
 from ledger.witness.witness import Witness
-from tests.e2e.server import free_port
+from tests.e2e.server import free_port, running
 from tests.support import World, make_world
 from tests.unit.test_cosignature import spec_verify
 
 NAMES = ("a.example/w", "b.example/w", "c.example/w")
-
-
-@contextmanager
-def serving(app: Any) -> Iterator[str]:
-    """uvicorn with the app's lifespan on (the ledger starts its witnessing thread there)."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the server did not start")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=20)
 
 
 def cosigners_on(note: bytes, keys: dict[str, Ed25519PrivateKey]) -> list[str]:
@@ -83,8 +60,8 @@ def test_a_2_of_3_policy_publishes_cosigned_checkpoints(tmp_path: Path, capsys: 
     keys = {name: Ed25519PrivateKey.generate() for name in NAMES}
     with ExitStack() as stack:
         witnesses = {name: stack.enter_context(ExitStack()) for name in NAMES[:2]}
-        urls = {name: witnesses[name].enter_context(serving(create_witness_app(
-            Witness(name, keys[name], [log_vkey], WitnessState(tmp_path / f"{name[0]}.sqlite3"))))) for name in NAMES[:2]}
+        urls = {name: witnesses[name].enter_context(running(create_witness_app(
+            Witness(name, keys[name], [log_vkey], WitnessState(tmp_path / f"{name[0]}.sqlite3"))), lifespan=True)) for name in NAMES[:2]}
         urls[NAMES[2]] = f"http://127.0.0.1:{free_port()}"  # the third witness is down
         lines = [f"log {log_vkey}"] + [
             f"witness {name[0].upper()} {cosigner_vkey(name, keys[name].public_key().public_bytes_raw())} {urls[name]}"
@@ -94,7 +71,7 @@ def test_a_2_of_3_policy_publishes_cosigned_checkpoints(tmp_path: Path, capsys: 
         served = dataclasses.replace(settings, witness_policy=parse_policy(policy_file.read_bytes()),
                                      witness_every_seconds=0.2, witness_timeout_seconds=2)
         app = create_app(ApiSettings(served, signing_workers=0))
-        url = stack.enter_context(serving(app))
+        url = stack.enter_context(running(app, lifespan=True))
 
         httpx.get(f"{url}/v1/log/checkpoint").raise_for_status()  # a checkpoint of the log now
         note = newest_note(url, cosigned=2)
