@@ -17,6 +17,7 @@ from api import views
 from api.access import AUDITOR, Caller
 from api.errors import AuthenticationFailed, Forbidden, NotVisible
 from api.exports import Archive, export_archive
+from api.kept import KeptReads
 from ledger.application import Ledger
 from ledger.domain.entry import now_utc, recording_date
 from ledger.domain.envelope import b64encode, key_id_for, public_key_bytes
@@ -24,15 +25,17 @@ from ledger.domain.errors import InvalidSubmission
 from ledger.domain.registry.state import RegistryState
 from ledger.infra.lookup_quota import count_lookup
 from ledger.infra.transparency.service import SignedCheckpoint
+from projections.definitions.base import Definition
 from projections.definitions.registry import DefinitionRegistry
 from projections.history import known_at_day
-from projections.replay import Replay, flag_listing, load_dossiers, replay_ledger
+from projections.replay import FlaggedClaim, Replay, flag_listing, load_dossiers, replay_ledger
 
 
 class Reader:
     def __init__(self, ledger: Ledger, definitions: DefinitionRegistry) -> None:
         self.ledger = ledger
         self.definitions = definitions
+        self.kept = KeptReads(ledger, definitions)  # everything recorded: kept, only changed dossiers judged again
 
     # --- the registry: who is calling ------------------------------------------------
 
@@ -160,38 +163,72 @@ class Reader:
     def flags(self, caller: Caller, peildatum: date | None, as_known_at: str | None,
               only: Sequence[str]) -> list[dict[str, Any]]:
         _needs_mandate(caller)
-        listing = flag_listing(load_dossiers(self.ledger, self.ledger.engine, as_known_at), peildatum, only)
-        return [{"claim_id": f.claim_id, "trajectory_id": f.trajectory_id, "client_ref": f.client_ref,
-                 "funder": f.funder, "provider": f.provider, "employer_kvk": f.employer_kvk, "job_start": f.job_start,
-                 "status": f.status, "flag": views.flag_view(caller, f.flag, f.detail)}
-                for f in listing if caller.sees(f.funder, f.provider)]
+        if as_known_at is None:  # kept, and the answer too while nothing new is recorded (paging)
+            return self.kept.flags(peildatum, (caller, tuple(only)), lambda kept: _flag_items(
+                caller, [f for f in kept if not only or f.flag in only]))
+        return _flag_items(caller, flag_listing(load_dossiers(self.ledger, self.ledger.engine, as_known_at),
+                                                peildatum, only))
 
     def outflow_rates(self, caller: Caller, names: Sequence[str], peildatum: date | None, as_known_at: str | None,
                       group_by: str) -> dict[str, Any]:
-        """Peildatum by default: the as-known-at day, else today (in the Netherlands)."""
-        scoped = self._replay(caller, names, peildatum, as_known_at)
+        """Peildatum by default: the as-known-at day, else today (in the Netherlands). Everything
+        recorded: added up from the kept counts; a cut-off: the entries up to it folded."""
+        _needs_mandate(caller)
+        chosen, measured = self._chosen(names, peildatum, as_known_at)
+        if as_known_at is None:
+            with self.kept.replay(chosen, measured) as kept:
+                found, differences = kept.rates(group_by, caller.sees), kept.differences_total(caller.sees)
+            replayed = Replay(tuple(chosen), measured, None, [])
+        else:
+            replayed = self._replay(caller, names, peildatum, as_known_at)
+            found, differences = replayed.rates(group_by), len(replayed.differences())
         rows = [{"group": row.group, "trajectories": row.trajectories,
                  "outcomes": [{"definition": name, "success": c.success, "failure": c.failure, "pending": c.pending,
                                "rate": c.rate} for name, c in row.counts.items()]}
-                for row in scoped.rates(group_by)]
-        return {**_replayed(scoped), "group_by": group_by, "differences_total": len(scoped.differences()), "rows": rows}
+                for row in found]
+        return {**_replayed(replayed), "group_by": group_by, "differences_total": differences, "rows": rows}
 
     def outflow_differences(self, caller: Caller, names: Sequence[str], peildatum: date | None,
                             as_known_at: str | None) -> dict[str, Any]:
         """The trajectories the definitions judge differently (``Replay.differences``, as the CLI's replay
         lists them, in the same order), scoped as the rates are."""
-        scoped = self._replay(caller, names, peildatum, as_known_at)
-        return {**_replayed(scoped), "rows": [views.judged_differently(caller, r, scoped.names)
-                                              for r in scoped.differences()]}
-
-    def _replay(self, caller: Caller, names: Sequence[str], peildatum: date | None, as_known_at: str | None) -> Replay:
         _needs_mandate(caller)
+        chosen, measured = self._chosen(names, peildatum, as_known_at)
+        if as_known_at is None:  # kept, and the answer too while nothing new is recorded (paging)
+            with self.kept.replay(chosen, measured) as kept:
+                at, scoped = kept.at, kept.replay(caller.sees)
+            return dict(self.kept.answer(at, ("differences", caller, tuple(d.label for d in chosen), measured),
+                                         lambda: _differences(caller, scoped)))  # a copy: the route takes its rows
+        return _differences(caller, self._replay(caller, names, peildatum, as_known_at))
+
+    def _chosen(self, names: Sequence[str], peildatum: date | None,
+                as_known_at: str | None) -> tuple[list[Definition], date]:
         if peildatum is None:
             peildatum = known_at_day(as_known_at) if as_known_at else recording_date(now_utc())
-        chosen = self.definitions.resolve(names or self.definitions.names())
-        full = replay_ledger(self.ledger, self.ledger.engine, chosen, peildatum, as_known_at, self.definitions)
+        return self.definitions.resolve(names or self.definitions.names()), peildatum
+
+    def _replay(self, caller: Caller, names: Sequence[str], peildatum: date | None, as_known_at: str | None) -> Replay:
+        """The caller's trajectories judged: kept (everything recorded), or folded up to the cut-off."""
+        _needs_mandate(caller)
+        chosen, measured = self._chosen(names, peildatum, as_known_at)
+        if as_known_at is None:
+            with self.kept.replay(chosen, measured) as kept:
+                return kept.replay(caller.sees)
+        full = replay_ledger(self.ledger, self.ledger.engine, chosen, measured, as_known_at, self.definitions)
         return Replay(full.definitions, full.peildatum, full.as_known_at,
                       [r for r in full.results if caller.sees(r.funder, r.provider)])
+
+
+def _differences(caller: Caller, scoped: Replay) -> dict[str, Any]:
+    return {**_replayed(scoped), "rows": [views.judged_differently(caller, r, scoped.names)
+                                          for r in scoped.differences()]}
+
+
+def _flag_items(caller: Caller, listing: Sequence[FlaggedClaim]) -> list[dict[str, Any]]:
+    return [{"claim_id": f.claim_id, "trajectory_id": f.trajectory_id, "client_ref": f.client_ref,
+             "funder": f.funder, "provider": f.provider, "employer_kvk": f.employer_kvk, "job_start": f.job_start,
+             "status": f.status, "flag": views.flag_view(caller, f.flag, f.detail)}
+            for f in listing if caller.sees(f.funder, f.provider)]
 
 
 def _replayed(replay: Replay) -> dict[str, Any]:

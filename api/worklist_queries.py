@@ -3,6 +3,7 @@ scoped to the caller as every read is (``api.access``):
 
 * ``claims``: placement claims in every dossier the caller may see, in client and claim order,
   with their flags for the roles that see flags; filters by status, provider and flag;
+* ``claim_counts``: how many of those claims per status, without listing them;
 * ``payments``: what is owed per contract and start year, under the contract's definition and
   the definitions asked for (``projections.payments``, the CLI's ``payments`` split by year);
 * ``dossier_entries``: the entries of one client's dossier the caller may see, in log order, each
@@ -13,7 +14,7 @@ scoped to the caller as every read is (``api.access``):
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
@@ -22,32 +23,40 @@ from eventsourcing.application import AggregateNotFoundError
 from api import views
 from api.access import Caller
 from api.errors import NotVisible
+from api.kept import KeptClaim
 from api.queries import Reader, _needs_mandate
 from ledger.domain.dossier.state import DossierState
 from ledger.domain.entry import now_utc, recording_date
-from projections.flags import claim_flags
-from projections.indicators.cooperation import shares
 from projections.payments import payments
-from projections.replay import load_dossiers, replay_ledger
+
+CLAIM_STATUSES = ("claimed", "confirmed", "rejected", "withdrawn")
 
 
 def claims(reader: Reader, caller: Caller, status: str | None, provider: str | None,
            flags: Sequence[str]) -> list[dict[str, Any]]:
-    """Claims the caller may see; with ``flags``, only claims carrying one of them (flag-seeing roles)."""
-    ledger = reader.ledger
-    found = []
-    for client_ref, dossier in load_dossiers(ledger, ledger.engine, None):
-        for claim_id, claim in dossier.claims.items():
-            if not caller.sees(claim["funder"], claim["provider"]) or status not in (None, claim["status"]):
+    """Claims the caller may see; with ``flags``, only claims carrying one of them (flag-seeing roles).
+    From the claims the reader keeps (``api.kept``): only dossiers changed since are read again."""
+    def visible(every: Iterable[KeptClaim]) -> list[dict[str, Any]]:
+        found = []
+        for kept in every:
+            claim = kept.claim
+            if status not in (None, claim["status"]) or provider not in (None, claim["provider"]) \
+                    or not caller.sees(claim["funder"], claim["provider"]):
                 continue
-            if provider is not None and claim["provider"] != provider:
-                continue
-            found_flags = [views.flag_view(caller, f.name, f.detail) for f in claim_flags(dossier, claim_id)] \
-                if caller.sees_flags else None
+            found_flags = [views.flag_view(caller, f.name, f.detail) for f in kept.flags] if caller.sees_flags else None
             if flags and not any(f["name"] in flags for f in found_flags or []):
                 continue
-            found.append(_claim(client_ref, claim_id, claim, found_flags))
-    return found
+            found.append(_claim(kept.client_ref, kept.claim_id, claim, found_flags))
+        return found
+
+    return reader.kept.claims((caller, status, provider, tuple(flags)), visible)
+
+
+def claim_counts(reader: Reader, caller: Caller) -> dict[str, Any]:
+    """How many claims of each status the caller may see (``claims(status=...)["total"]`` of each),
+    counted as the claims are kept, without listing them."""
+    found = reader.kept.claim_counts(caller.sees)
+    return {"items": [{"status": status, "claims": found[status]} for status in CLAIM_STATUSES]}
 
 
 def _claim(client_ref: str, claim_id: str, claim: dict[str, Any], flags: list[dict[str, str]] | None) -> dict[str, Any]:
@@ -62,12 +71,12 @@ def payments_by_year(reader: Reader, caller: Caller, names: Sequence[str], peild
     """Owed per funder, provider, contract, its definition and start year (cents), and what it
     would be under each definition in ``names`` (default: every installed one)."""
     _needs_mandate(caller)
-    ledger, registry = reader.ledger, reader.definitions
+    registry = reader.definitions
     measured = peildatum or recording_date(now_utc())
     chosen = registry.resolve(list(names) or registry.names())
-    replayed = replay_ledger(ledger, ledger.engine, chosen, measured, None, registry)
-    results = [r for r in replayed.results if caller.sees(r.funder, r.provider)]
-    shared = shares(load_dossiers(ledger, ledger.engine, None))
+    with reader.kept.replay(chosen, measured) as kept:
+        results = kept.replay(caller.sees).results
+    shared = reader.kept.shares()
     by_year: dict[int, list[Any]] = defaultdict(list)
     for result in results:
         by_year[result.cohort].append(result)

@@ -9,13 +9,22 @@ recording 100,000 trajectories takes long - use ``--size 2000`` for a quick run;
 the ledger is kept and reused), serves the API (uvicorn, in-process) and the dashboard signed
 as ``gemeente-haarlem`` (every read a signed API call), then times each page:
 
-* cold: the first request after a new entry (a new log size invalidates the dashboard's cache,
-  so every read goes to the API again and every chart is drawn again), ``--repeats`` times;
+* start-up: the first request of each page after the servers started, once: the API computes
+  its kept figures from the whole ledger (``api.kept``), once per process;
+* cold: the first request after a new entry (every write stores a checkpoint, so a new log
+  size empties the dashboard's cache: every read goes to the API again, which judges again
+  only the dossiers changed since, and every chart is drawn again), ``--repeats`` times. A
+  page of figures (overview, payments, flags) waits at most ``dashboard.cache.PATIENCE`` for
+  its new figures, then shows the last ones, saying so and at which log size ("stale": how
+  many of the cold requests did); the queue always waits for the newest claims;
+* fresh figures after: from the cold request until the page shows the new entry's figures;
 * warm: the same page again at the same log size (what a checker clicking through sees).
 
-Beside them, the CLI's report of the same figures, in a fresh process each
-(``replay --by cohort``, ``replay --by provider``, ``flags``, ``payments``), timed once each.
-Targets: warm p95 < 0.5 s for the overview and the claims queue. The machine is shared.
+Cold is the figure that counts: a municipality's checker sees it after every submission.
+Targets: cold p95 < 0.5 s (and so warm) for the overview and the claims queue; the last lines
+say whether they were met. Beside them, the CLI's report of the same figures, in a fresh
+process each (``replay --by cohort``, ``replay --by provider``, ``flags``, ``payments``), timed
+once each: it folds the whole ledger every time. The machine is shared.
 """
 
 from __future__ import annotations
@@ -46,6 +55,9 @@ from tests.support import commission
 
 FUNDER = "gemeente-haarlem"
 TIMEOUT = 1800.0  # seconds: the first read of a new ledger builds its read models
+TARGET = 0.5  # seconds, p95 of a cold request
+TARGETED = ("overview", "claims queue")
+STALE = "de nieuwste is"  # a page of figures says so while it shows the last ones made (dashboard.cache)
 PAGES = {"overview": "/", "claims queue": "/claims", "claims (all)": "/claims?status=all", "payments": "/payments",
          "flags": "/flags"}
 CLI = {"overview": [["replay", "--by", "cohort"], ["replay", "--by", "provider"]], "claims queue": [["flags"]],
@@ -64,10 +76,13 @@ def build(directory: Path, size: int) -> tuple[str, Path]:
     return url, keys
 
 
-def quantiles(times: list[float]) -> str:
+def p95(times: list[float]) -> float:
     ordered = sorted(times)
-    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-    return f"p50 {statistics.median(ordered):7.3f} s  p95 {p95:7.3f} s"
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+def quantiles(times: list[float]) -> str:
+    return f"p50 {statistics.median(times):6.3f} s p95 {p95(times):6.3f} s"
 
 
 def main() -> None:
@@ -89,27 +104,52 @@ def main() -> None:
             trajectories = sum(r["trajectories"] for r in client.get("/outflow-rates", groupBy="provider", limit=500)["items"]
                                if r["group"] != "(all)")
             print(f"ledger: {client.get('/health')['log_size']} entries, {trajectories} trajectories of {FUNDER}")
-            print(f"{'page':<14} {'cold (after a new entry)':<34} {'warm (same log size)':<34} CLI, same report")
+            for name, path in PAGES.items():
+                started = time.perf_counter()
+                if http.get(dashboard + path).status_code != 200:
+                    raise SystemExit(f"{path}: not served")
+                print(f"start-up, first {name}: {time.perf_counter() - started:.3f} s")
+            print(f"{'page':<14} {'cold (after a new entry)':<28} {'stale':<6} {'fresh figures after':<28} "
+                  f"{'warm (same log size)':<28} CLI, same report")
+            colds: dict[str, list[float]] = {}
             for name, path in PAGES.items():
                 cold: list[float] = []
+                fresh: list[float] = []
                 warm: list[float] = []
+                stale = 0
                 for _ in range(args.repeats):
                     ref = writer.pseudonym("111222333")  # a new entry: a new log size
                     writer.submit(writer.envelope("TrajectoryCommissioned", "2024-01-01",
                                                   **{k: v for k, v in commission(ref, provider="baanzicht").items()
                                                      if k not in ("envelope_id", "type", "occurred_on")}))
-                    for into in (cold, warm):
-                        started = time.perf_counter()
-                        response = http.get(dashboard + path)
-                        into.append(time.perf_counter() - started)
-                        if response.status_code != 200:
-                            raise SystemExit(f"{path}: {response.status_code}")
+                    started = time.perf_counter()
+                    page = get(http, dashboard + path)
+                    cold.append(time.perf_counter() - started)
+                    stale += STALE in page
+                    while STALE in page:  # the last figures, labelled: the new ones are being made
+                        time.sleep(0.02)
+                        page = get(http, dashboard + path)
+                    fresh.append(time.perf_counter() - started)
+                    started = time.perf_counter()
+                    get(http, dashboard + path)
+                    warm.append(time.perf_counter() - started)
+                colds[name] = cold
                 cli = sum(time_cli(url, command) for command in CLI.get(name, []))
-                print(f"{name:<14} {quantiles(cold):<34} {quantiles(warm):<34} "
-                      f"{'-' if name not in CLI else f'{cli:.3f} s'}")
+                print(f"{name:<14} {quantiles(cold):<28} {stale:>2}/{args.repeats:<3} {quantiles(fresh):<28} "
+                      f"{quantiles(warm):<28} {'-' if name not in CLI else f'{cli:.3f} s'}")
+            for name in TARGETED:
+                met = "met" if p95(colds[name]) < TARGET else "NOT met"
+                print(f"target cold p95 < {TARGET} s, {name}: {met} ({p95(colds[name]):.3f} s)")
         writer.close()
         client.close()
     app.state.ledger.close()
+
+
+def get(http: httpx.Client, url: str) -> str:
+    response = http.get(url)
+    if response.status_code != 200:
+        raise SystemExit(f"{url}: {response.status_code}")
+    return response.text
 
 
 def time_cli(url: str, command: list[str]) -> float:

@@ -11,7 +11,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from dashboard.sources import ActionRefused, DashboardError, Health, NotAvailable, ProofCheck, Who, signed_time
+from dashboard.sources import (
+    CLAIM_STATUSES,
+    ActionRefused,
+    DashboardError,
+    Health,
+    NotAvailable,
+    ProofCheck,
+    Who,
+    signed_time,
+)
 from ledger.domain.entry import leaf_bytes
 from ledger.domain.merkle import MerkleError, verify_inclusion
 from ledger.domain.merkle.hashing import leaf_hash
@@ -70,6 +79,11 @@ class LiveSource:
 
     def claims(self, status: str | None = None) -> list[dict[str, Any]]:
         return self._all("/claims", **({} if status is None else {"status": status}))[1]
+
+    def claim_counts(self) -> dict[str, int]:
+        """One read: the API counts them as it keeps them (nothing is listed)."""
+        found = {item["status"]: int(item["claims"]) for item in self._get("/claims/counts")["items"]}
+        return {status: found.get(status, 0) for status in CLAIM_STATUSES}
 
     def flags(self) -> list[dict[str, Any]]:
         return self._all("/flags")[1]

@@ -10,13 +10,13 @@ again and checks its RFC 9162 inclusion proof against the bundle's newest signed
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from dashboard.proofs import PerfectLevels
-from dashboard.sources import Health, ProofCheck, ReadOnly, Who, signed_time
+from dashboard.sources import CLAIM_STATUSES, Health, ProofCheck, ReadOnly, Who, signed_time
 from ledger.bundle import layout
 from ledger.bundle.source import VerifiedBundle
 from ledger.domain.checkpoint import open_checkpoint
@@ -85,6 +85,10 @@ class BundleSource:
 
     def claims(self, status: str | None = None) -> list[dict[str, Any]]:
         return [c for c in self._claims() if status in (None, c["status"])]
+
+    def claim_counts(self) -> dict[str, int]:
+        found = Counter(c["status"] for c in self._claims())
+        return {status: found[status] for status in CLAIM_STATUSES}
 
     def _claims(self) -> list[dict[str, Any]]:
         found = []

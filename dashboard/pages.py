@@ -3,7 +3,6 @@ template (figures, tables, notes) and, for ``/csv/<key>.csv``, any of its tables
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
@@ -34,11 +33,11 @@ def _or_note(value: Any, make: Callable[[Any], Any]) -> Any:
 def overview(source: Source, cache: PerVersion, lang: str, _: Gettext) -> dict[str, Any]:
     by_year = _read(cache, "rates:cohort", lambda: source.rates("cohort"))
     by_provider = _read(cache, "rates:provider", lambda: source.rates("provider"))
-    claims = _read(cache, "claims", source.claims)
+    counted = _read(cache, "claim-counts", source.claim_counts)
     health = _read(cache, "health", source.health)
     statuses = Table("claims-per-status", _("Claims per status"), [_("status"), _("claims")])
-    if not isinstance(claims, NotAvailable):
-        for status, count in sorted(Counter(c["status"] for c in claims).items()):
+    if not isinstance(counted, NotAvailable):
+        for status, count in sorted((s, n) for s, n in counted.items() if n):
             statuses.rows.append([Cell(_(status), href=f"/claims?status={status}"), Cell(str(count), numeric=True)])
     return {"title": _("Overzicht"), "health": health, "checklist": source.checklist(),
             "by_year": _or_note(by_year, lambda r: figures.outflow_by_year(r, _)),
@@ -127,18 +126,33 @@ TABLES = {"uitstroom-per-jaar": ("overview", "by_year"), "uitstroom-per-aanbiede
           "claims": ("claims", "table"), "betalingen": ("payments", "figure"), "signaleringen": ("flags", "figure")}
 
 
+FIGURES = ("overview", "payments", "flags")  # pages of figures: the last ones while new ones are made
+
+
 def build(name: str, source: Source, cache: PerVersion, lang: str, _: Gettext, **params: str) -> dict[str, Any]:
+    """A page's context. A page of figures not made within the cache's patience after a new
+    entry is the last one made, with ``figures_at`` (the log size its figures are at) and
+    ``newest`` (the newest); every other page is made at the newest size."""
+    return _build(name, source, cache, lang, _, params, fresh=False)
+
+
+def _build(name: str, source: Source, cache: PerVersion, lang: str, _: Gettext, params: dict[str, str],
+           fresh: bool) -> dict[str, Any]:
     if name in ("claim", "trajectory"):  # the proofs are checked on every visit
         return BUILDERS[name](source, cache, lang, _, **params)
-    return cache.get(("page", name, lang, tuple(sorted(params.items()))),
-                     lambda: BUILDERS[name](source, cache, lang, _, **params))
+    key = ("page", name, lang, tuple(sorted(params.items())))
+    make = lambda: BUILDERS[name](source, cache, lang, _, **params)  # noqa: E731
+    if fresh or name not in FIGURES:
+        return cache.get(key, make)
+    found = cache.latest(key, make)
+    return {**found.value, "figures_at": found.version, "newest": found.newest, "stale": found.stale}
 
 
 def table(key: str, source: Source, cache: PerVersion, lang: str, _: Gettext, query: dict[str, str]) -> Table:
     """A page's table by its key (``KeyError`` for none); the claims table takes the queue's filters."""
     name, field = TABLES[key]
-    params = {k: query[k] for k in ("status", "provider", "flag", "period") if k in query} if name == "claims" else {}
-    found = build(name, source, cache, lang, _, **params)[field]
+    params: dict[str, str] = {k: query[k] for k in ("status", "provider", "flag", "period") if k in query} if name == "claims" else {}
+    found = _build(name, source, cache, lang, _, params, fresh=True)[field]  # a download: at the newest size
     if isinstance(found, Figure):
         return found.table
     if not isinstance(found, Table):

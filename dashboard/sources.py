@@ -14,6 +14,8 @@ from typing import Any, Protocol
 from ledger.domain.checkpoint import Checkpoint
 from ledger.domain.errors import LedgerError
 
+CLAIM_STATUSES = ("claimed", "confirmed", "rejected", "withdrawn")  # as the API's claims filter them
+
 
 class DashboardError(LedgerError):
     rule = "dashboard"
@@ -92,6 +94,9 @@ class Source(Protocol):
 
     def claims(self, status: str | None = None) -> list[dict[str, Any]]:
         """The claims the party may see (``GET /v1/claims``; of one status, or all), with flags for the roles that see them."""
+
+    def claim_counts(self) -> dict[str, int]:
+        """How many claims the party may see, per status (every status, zeros too)."""
 
     def flags(self) -> list[dict[str, Any]]:
         """Flagged claims (``GET /v1/flags``): one item per claim and flag."""

@@ -64,6 +64,7 @@ from projections.tables import (
 )
 
 CURSOR = "read-models"
+CHANGED_LIMIT = 20_000  # entries since: beyond, ``changed_since`` says to compute everything again
 IN_CHUNK = 500  # bound parameters per IN (...) list
 
 _PER_CLIENT_TABLES = (projection_dossiers, *PER_CLIENT)
@@ -174,8 +175,14 @@ class ReadModels:
 
     # --- reading ------------------------------------------------------------------------
 
-    def dossiers(self) -> Iterator[tuple[str, DossierState]]:
-        """Every dossier as the read models hold it, in client_ref order (streamed)."""
+    def dossiers(self, clients: Sequence[str] | None = None) -> Iterator[tuple[str, DossierState]]:
+        """Every dossier as the read models hold it (or only those of ``clients``), in client_ref
+        order (streamed)."""
+        if clients is not None:
+            with self.engine.connect() as connection:
+                found = _load(connection, sorted(clients))
+            yield from sorted(found.items())
+            return
         query = select(projection_dossiers.c.client_ref, projection_dossiers.c.state).order_by(
             projection_dossiers.c.client_ref
         )
@@ -183,29 +190,53 @@ class ReadModels:
             for client, state in connection.execution_options(yield_per=5000).execute(query):
                 yield client, dossier_from_json(state)
 
+    def changed_since(self, source: EntrySource, last: int, limit: int = CHANGED_LIMIT) -> tuple[int, list[str] | None]:
+        """The cursor, and the clients whose dossiers the entries after log index ``last`` up to
+        it concern, read from ``source`` (in client_ref order); None instead when more than
+        ``limit`` entries came since (then computing everything again costs less)."""
+        at = self.last_applied()
+        if at - last > limit:
+            return at, None
+        touched: set[str] = set()
+        start = last + 1
+        while start <= at:
+            page = checked_page(source.entries(start, min(self.batch_size, at + 1 - start)), start)
+            if not page:
+                raise ProjectionError(f"the log holds no entry {start}, which the read models applied", field="log_index")
+            touched.update(_touched(page))
+            start = page[-1][0] + 1
+        return at, sorted(touched)
+
     def dossier(self, client_ref: str) -> DossierState | None:
         with self.engine.connect() as connection:
             return _load(connection, [client_ref]).get(client_ref)
 
     def evaluate(
-        self, definitions: Sequence[Definition], peildatum: date, registry: DefinitionRegistry | None = None
+        self, definitions: Sequence[Definition], peildatum: date, registry: DefinitionRegistry | None = None,
+        clients: Sequence[str] | None = None,
     ) -> list[TrajectoryResult]:
-        """``evaluation.evaluate`` over every dossier the read models hold: the same results
-        in the same order. Definitions that decide on facts (the built-in ones) read one
-        compact ``projection_facts`` row per trajectory; a dossier is loaded only for a
-        trajectory that a plugin must judge (chosen, or named by its contract)."""
+        """``evaluation.evaluate`` over every dossier the read models hold (or only those of
+        ``clients``): the same results in the same order. Definitions that decide on facts (the
+        built-in ones) read one compact ``projection_facts`` row per trajectory; a dossier is
+        loaded only for a trajectory that a plugin must judge (chosen, or named by its contract)."""
         with self.engine.connect() as connection:
-            stale = connection.execute(
-                select(func.count())
-                .select_from(projection_facts)
-                .where(projection_facts.c.facts_version != FACTS_VERSION)
-            ).scalar_one()
+            stale = 0
+            for chunk in [None] if clients is None else _chunks(sorted(clients)):
+                query = select(func.count()).select_from(projection_facts).where(
+                    projection_facts.c.facts_version != FACTS_VERSION)
+                if chunk is not None:
+                    query = query.where(projection_facts.c.client_ref.in_(chunk))
+                stale += connection.execute(query).scalar_one()
         if stale:  # extracted by another version of the facts: judge the dossiers instead
-            return evaluate(self.dossiers(), definitions, peildatum, registry)
+            return evaluate(self.dossiers(clients), definitions, peildatum, registry)
+        orders = Orders(definitions, registry)
         with collector_paused():
-            return list(self._evaluate_facts(Orders(definitions, registry), peildatum))
+            if clients is None:
+                return list(self._evaluate_facts(orders, peildatum))
+            return [r for chunk in _chunks(sorted(clients)) for r in self._evaluate_facts(orders, peildatum, chunk)]
 
-    def _evaluate_facts(self, orders: Orders, peildatum: date) -> Iterator[TrajectoryResult]:
+    def _evaluate_facts(self, orders: Orders, peildatum: date,
+                        clients: Sequence[str] | None = None) -> Iterator[TrajectoryResult]:
         c = projection_facts.c
         n = len(FACT_COLUMNS)  # the facts first (trajectory_id, provider, start, ...), then the rest
         p = peildatum.isoformat()
@@ -215,6 +246,8 @@ class ReadModels:
             .where(c.start <= p)
             .order_by(c.client_ref, c.seq)
         )
+        if clients is not None:
+            query = query.where(c.client_ref.in_(clients))
         plans: dict[str, tuple[list[Step], bool]] = {}
         loaded: tuple[str, DossierState | None] = ("", None)
         with self.engine.connect() as connection:

@@ -1,5 +1,6 @@
-"""A party's work list across dossiers (what the dashboard reads): claims with their flags,
-payments per start year, and one dossier's entries in log order - scoped to the caller."""
+"""A party's work list across dossiers (what the dashboard reads): claims with their flags (and
+how many per status), payments per start year, and one dossier's entries in log order - scoped
+to the caller."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from api.deps import PagingDep, ReaderDep
 from api.openapi import problems
 from api.routes.reports import REPORT, Definitions, Peildatum, Reporter
 from api.schemas.common import CLIENT_REF
-from api.schemas.worklist import ClaimItemPage, DossierEntryPage, PaymentPage
+from api.schemas.worklist import ClaimCounts, ClaimItemPage, DossierEntryPage, PaymentPage
 from projections.flags import FLAGS
 
 router = APIRouter(tags=["reports"])
@@ -28,6 +29,12 @@ def claims(paging: PagingDep, caller: Signed, reader: ReaderDep,
            flag: Annotated[list[Literal[FLAGS]], Query(description="only claims with one of these flags")] = [],  # type: ignore[valid-type]  # noqa: B006
            ) -> Any:
     return paging.page(worklist_queries.claims(reader, caller, status, provider, flag))
+
+
+@router.get("/claims/counts", response_model=ClaimCounts, operation_id="countAllClaims", openapi_extra=SECURITY,
+            responses=problems(401), summary="How many claims of each status the caller may see")
+def claim_counts(caller: Signed, reader: ReaderDep) -> Any:
+    return worklist_queries.claim_counts(reader, caller)
 
 
 @router.get("/payments", response_model=PaymentPage, operation_id="listPayments", openapi_extra=SECURITY,

@@ -31,6 +31,17 @@ class ClaimItemPage(Page):
     items: list[ClaimItem]
 
 
+class ClaimCount(BaseModel):
+    status: Literal["claimed", "confirmed", "rejected", "withdrawn"]
+    claims: int = Field(description="how many claims of this status the caller may see")
+
+
+class ClaimCounts(BaseModel):
+    """One item per status, every status (zeros too)."""
+
+    items: list[ClaimCount]
+
+
 class OwedIf(BaseModel):
     definition: str
     owed_cents: int

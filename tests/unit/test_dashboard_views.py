@@ -8,6 +8,7 @@ import csv
 import io
 import os
 import re
+import threading
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from dashboard.cache import PerVersion
 from dashboard.i18n import translations
 from dashboard.pages import age
 from dashboard.proofs import PerfectLevels
-from dashboard.sources import Health, ProofCheck, ReadOnly, Who
+from dashboard.sources import CLAIM_STATUSES, Health, ProofCheck, ReadOnly, Who
 from ledger.domain.merkle.tree import inclusion_proof
 from tests.api.bridge import ASGIBridge
 
@@ -128,6 +129,35 @@ def test_the_cache_keeps_a_value_per_log_size() -> None:
     assert cache.get("k", compute) == 2
 
 
+def test_a_page_of_figures_shows_the_last_ones_while_the_new_ones_take_long() -> None:
+    size, release = [5], threading.Event()
+
+    def slow() -> str:
+        release.wait(10)
+        return f"figures at {size[0]}"
+
+    cache = PerVersion(lambda: size[0], patience=0.05)
+    release.set()
+    first = cache.latest("overview", slow)  # nothing made yet: waits, however long it takes
+    assert (first.value, first.version, first.stale) == ("figures at 5", 5, False)
+    release.clear()
+    size[0] = 6
+    meanwhile = cache.latest("overview", slow)  # the new ones take longer than the patience
+    assert (meanwhile.value, meanwhile.version, meanwhile.newest, meanwhile.stale) == ("figures at 5", 5, 6, True)
+    release.set()
+    for _attempt in range(200):  # made on a worker: kept once done
+        if not cache.latest("overview", slow).stale:
+            break
+        threading.Event().wait(0.01)
+    done = cache.latest("overview", slow)
+    assert (done.value, done.version, done.stale) == ("figures at 6", 6, False)
+    release.clear()
+    size[0] = 7
+    cache.clear()  # after an action of its own, the user waits for figures that show it
+    release.set()
+    assert cache.latest("overview", slow).value == "figures at 7"
+
+
 def test_the_age_of_a_checkpoint_in_words() -> None:
     health = Health(10, 10, "00" * 32, "2026-01-01T10:00:00.000000Z")
     now = datetime(2026, 1, 1, 11, 30, tzinfo=timezone.utc)
@@ -174,6 +204,9 @@ class FakeSource:
 
     def claims(self, status: str | None = None) -> list[dict[str, Any]]:
         return [c for c in [claim_item("c1", "werkfit")] if status in (None, c["status"])]
+
+    def claim_counts(self) -> dict[str, int]:
+        return {status: len(self.claims(status)) for status in CLAIM_STATUSES}
 
     def flags(self) -> list[dict[str, Any]]:
         return []
@@ -255,3 +288,38 @@ def test_the_dashboard_is_a_client_it_opens_no_database() -> None:
             for name in names:
                 assert not name.startswith(("api", "cli", "ledger.infra", "ledger.application", "sqlalchemy")), \
                     f"{path.name} imports {name}"
+
+
+class SlowSource(FakeSource):
+    """Its log grows, and its rates take long to read until released."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.size = 3
+        self.released = threading.Event()
+        self.released.set()
+
+    def version(self) -> int:
+        return self.size
+
+    def rates(self, group_by: str) -> dict[str, Any]:
+        self.released.wait(10)
+        return super().rates(group_by)
+
+
+def test_a_stale_page_says_which_log_size_its_figures_are_at() -> None:
+    source = SlowSource()
+    client = browse(source)
+    page = client.get("/")
+    assert page.status_code == 200 and "Cijfers bij logomvang 3." in page.text and "de nieuwste is" not in page.text
+    assert "Figures at log size 3." in client.get("/?lang=en").text
+    source.size, source.released = 4, threading.Event()
+    stale = client.get("/")
+    assert "Cijfers bij logomvang 3; de nieuwste is 4" in stale.text
+    assert "Figures at log size 3; the newest is 4" in client.get("/?lang=en").text
+    source.released.set()
+    for _attempt in range(200):
+        if "Cijfers bij logomvang 4." in client.get("/").text:
+            break
+        threading.Event().wait(0.01)
+    assert "Cijfers bij logomvang 4." in client.get("/").text
