@@ -21,6 +21,7 @@ from api.settings import ApiSettings
 from api.version import API_PREFIX, API_VERSION
 from ledger.application import Ledger
 from ledger.infra.ed25519_pool import Ed25519Pool
+from ledger.infra.transparency.published import PublishedCheckpoints
 from ledger.infra.transparency.tiles import LogTiles
 from ledger.infra.transparency.witnessing import Witnessing
 from ledger.settings import Settings
@@ -37,8 +38,9 @@ TAGS = [
 ]
 
 
-def _witnessing(ledger: Ledger) -> Witnessing | None:
-    """The witnesses' cosigning rounds on a background thread, when a witness policy is set."""
+def witnessing_for(ledger: Ledger) -> Witnessing | None:
+    """The witnesses' cosigning rounds on a background thread, when a witness policy is set.
+    One process per server runs them: this app's, or with ``serve --workers N`` the manager's."""
     settings = ledger.settings
     if settings.witness_policy is None:
         return None
@@ -46,14 +48,15 @@ def _witnessing(ledger: Ledger) -> Witnessing | None:
                       timeout=settings.witness_timeout_seconds)
 
 
-def create_app(settings: ApiSettings | Settings) -> FastAPI:
+def create_app(settings: ApiSettings | Settings, *, witness_rounds: bool = True) -> FastAPI:
+    """The app; ``witness_rounds=False`` for the workers of ``serve --workers N`` (their manager runs them)."""
     config = settings if isinstance(settings, ApiSettings) else ApiSettings(settings)
     pool = Ed25519Pool(config.signing_workers)  # batches' signature checks on every core, while served (no key: they sign nothing)
     tiles.tiles_prefix(config.ledger.log_origin)  # an origin that gives no tile path: refused before a ledger opens
     definitions = installed()
     ledger = Ledger(config.ledger, pool, definitions=definitions.names())  # a commission must name one of them
     reader = Reader(ledger, definitions)
-    witnessing = _witnessing(ledger)  # None without TRAJECTLEDGER_WITNESS_POLICY
+    witnessing = witnessing_for(ledger) if witness_rounds else None  # None without TRAJECTLEDGER_WITNESS_POLICY
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -75,13 +78,15 @@ def create_app(settings: ApiSettings | Settings) -> FastAPI:
                     Middleware(BodyLimit, max_bytes=config.max_body_bytes)],
     )
     app.state.settings, app.state.ledger, app.state.reader = config, ledger, reader
+    app.state.published = PublishedCheckpoints(ledger.transparency, config.ledger.witness_policy)
     problems.install(app)
 
     v1 = APIRouter(prefix=API_PREFIX)
     for area in (ledger_info, pseudonyms, envelopes, receipts, dossiers, parties, reports, audit, indicators, log, worklist):
         v1.include_router(area.router)
     app.include_router(v1)
-    tiles.mount(app, LogTiles(ledger.transparency, ledger.entries), config.ledger.log_origin)  # C2SP tlog-tiles, outside /v1
+    tiles.mount(app, LogTiles(ledger.transparency, ledger.entries), config.ledger.log_origin,  # C2SP tlog-tiles, outside /v1
+                app.state.published)
 
     document: dict[str, Any] = {}
 

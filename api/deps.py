@@ -11,6 +11,7 @@ from fastapi import Depends, Query, Request
 from api.queries import Reader
 from api.settings import ApiSettings
 from ledger.application import Ledger
+from ledger.infra.transparency.published import PublishedCheckpoints
 
 MAX_PAGE = 500
 
@@ -21,6 +22,10 @@ def get_ledger(request: Request) -> Ledger:
 
 def get_reader(request: Request) -> Reader:
     return request.app.state.reader  # type: ignore[no-any-return]
+
+
+def get_published(request: Request) -> PublishedCheckpoints:
+    return request.app.state.published  # type: ignore[no-any-return]
 
 
 def get_settings(request: Request) -> ApiSettings:
@@ -46,5 +51,6 @@ def paging(
 
 LedgerDep = Annotated[Ledger, Depends(get_ledger)]
 ReaderDep = Annotated[Reader, Depends(get_reader)]
+PublishedDep = Annotated[PublishedCheckpoints, Depends(get_published)]
 SettingsDep = Annotated[ApiSettings, Depends(get_settings)]
 PagingDep = Annotated[Paging, Depends(paging)]

@@ -49,6 +49,7 @@ from ledger.domain.errors import (
 from ledger.domain.merkle import TreeInputError
 from ledger.domain.receipt import Receipt
 from ledger.infra.lookup_quota import TooManyLookups
+from ledger.infra.transparency.published import NotWitnessed
 from ledger.infra.transparency.service import BeyondLog
 from ledger.infra.transparency.service import LogGap as TransparencyGap
 from projections.errors import ProjectionError, UnknownDefinition
@@ -106,6 +107,7 @@ PROBLEMS: dict[type[Exception], Kind] = {
     BeyondLog: Kind(404, "beyond-log", "The log has no tree of that size yet", rule="log.beyond-size", expose=True),
     TreeInputError: Kind(400, "bad-tree-position", "No such position in a tree of that size", rule="log.position",
                          expose=True),
+    NotWitnessed: Kind(404, "not-witnessed", "No checkpoint is cosigned by the witness quorum yet", expose=True),
     TransparencyGap: Kind(500, "log-integrity", "The log cannot be hashed"),
     ExportError: Kind(500, "export-failed", "The export failed"),
     # projections

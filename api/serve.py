@@ -11,7 +11,11 @@ parent, before the workers start; each worker then builds its own app from the s
 environment (``app_from_environ``), with its share of the cores for signing
 (``TRAJECTLEDGER_API_SIGNING_WORKERS``). Between the processes, the event store's unique
 (aggregate, version) and the log's lock keep every dossier and the log consistent, as they
-do between separate servers on one database.
+do between separate servers on one database. The witnessing rounds (``TRAJECTLEDGER_WITNESS_POLICY``)
+run in the parent only, on a thread: one process pushes each checkpoint to the witnesses, not N.
+
+Ctrl-C (SIGINT) or SIGTERM stops the command in order, with one line ``trajectledger serve
+stopped`` and exit 0, and no traceback from any of its processes (``api.stopping``).
 """
 
 from __future__ import annotations
@@ -23,8 +27,9 @@ from typing import Any, Callable
 import uvicorn
 from fastapi import FastAPI
 
-from api.app import create_app
+from api.app import create_app, witnessing_for
 from api.settings import SIGNING_WORKERS_VARIABLE, ApiSettings
+from api.stopping import until_stopped
 from ledger.application import Ledger
 from ledger.settings import Settings
 
@@ -35,7 +40,7 @@ MAX_SERVER_WORKERS = 64
 
 def app_from_environ() -> FastAPI:
     """The app of one worker process of ``serve --workers N`` (uvicorn calls this factory)."""
-    return create_app(ApiSettings.from_environ())
+    return create_app(ApiSettings.from_environ(), witness_rounds=False)  # the manager runs them, for all workers
 
 
 def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *, settings: ApiSettings | None = None,
@@ -47,10 +52,18 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *, settings: ApiSe
     if workers == 1:
         uvicorn.run(create_app(config), **options)
         return
-    Ledger(config.ledger).close()  # migrate and write the genesis entry once, before the workers race to
+    ledger = Ledger(config.ledger)  # migrate and write the genesis entry once, before the workers race to
     cores = os.cpu_count() or 1
     os.environ.setdefault(SIGNING_WORKERS_VARIABLE, str(cores // workers if cores >= 2 * workers else 0))
-    uvicorn.run("api.serve:app_from_environ", factory=True, workers=workers, **options)
+    witnessing = witnessing_for(ledger)  # one process pushes each round to the witnesses: this one, not each worker
+    if witnessing is not None:
+        witnessing.start()
+    try:
+        uvicorn.run("api.serve:app_from_environ", factory=True, workers=workers, **options)
+    finally:
+        if witnessing is not None:
+            witnessing.close()
+        ledger.close()
 
 
 def server_workers(text: str) -> int:
@@ -74,8 +87,8 @@ def add_commands(subparsers: Any, open_settings: Callable[[], Settings]) -> None
 
     def handler(args: argparse.Namespace) -> int:
         settings = ApiSettings.from_environ(ledger=open_settings())
-        serve(args.host, args.port, settings=settings, workers=args.workers)
-        return 0
+        return until_stopped(lambda: serve(args.host, args.port, settings=settings, workers=args.workers),
+                             "trajectledger serve")
 
     parser.set_defaults(handler=handler)
 

@@ -98,6 +98,8 @@ def _bundle_source(args: argparse.Namespace, bundle: Any) -> Any:
 def _serve(app: Any, args: argparse.Namespace, what: str, run: Callable[..., None] | None = None) -> int:
     import uvicorn
 
+    from api.stopping import until_stopped
+
     print(f"dashboard ({what}) at http://{args.host}:{args.port}/ - Ctrl-C stops it", file=sys.stderr, flush=True)
-    (run or uvicorn.run)(app, host=args.host, port=args.port, log_level="warning", server_header=False)
-    return 0
+    return until_stopped(lambda: (run or uvicorn.run)(app, host=args.host, port=args.port, log_level="warning",
+                                                      server_header=False), "trajectledger dashboard")

@@ -1,6 +1,7 @@
 """CLI subcommands of the incentive indicators (issue 16): ``indicators`` and ``follow-ups``.
 
-Both read entries as the other reports do (``cli.report_commands``): from the ledger, or with
+Both read entries as the other reports do (``cli.report_commands``): from the ledger (with no keys
+configured, its database read with ``ledger.reader``), or with
 ``--bundle PATH`` from a verified export, with no database, keys or settings. The dossiers are
 those known at ``--as-known-at``, measured at ``--peildatum``.
 """

@@ -38,6 +38,7 @@ from projections.errors import DuplicateDefinition, InconsistentHistory, Invalid
 
 EXIT_OK, EXIT_REFUSED, EXIT_INVALID, EXIT_VERIFY, EXIT_BUSY, EXIT_CONFIG = 0, 1, 2, 3, 75, 78
 EXIT_PIPE = 141  # 128 + SIGPIPE: the reader of the output closed it early, as a shell reports it
+EXIT_INTERRUPTED = 130  # 128 + SIGINT: Ctrl-C interrupted a command in the middle of its work
 DEMO_DIR = Path("trajectledger-demo")
 
 EXIT_CODES: list[tuple[type[Exception], int]] = [
@@ -58,8 +59,9 @@ def open_ledger() -> Ledger:
 
 
 def open_reader() -> Ledger | LedgerReader:
-    """For the commands that only read (``status``, the reports, ``read-models``): with the operator's
-    keys configured, the ledger itself, as before; without them, its database read with no keys
+    """For the commands that only read (``status``, the reports, ``read-models``, ``indicators``,
+    ``follow-ups``, ``receipt``): with the operator's keys configured, the ledger itself, as
+    before; without them, its database read with no keys
     (``ledger.reader``), which signs and records nothing and never creates a ledger. Writing
     commands keep ``open_ledger``, which refuses to start without the keys."""
     if os.environ.get(KEY_DIR_SETTING):
@@ -284,7 +286,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--key", required=True, help="your Ed25519 private key (PEM, PKCS#8)")
     p.set_defaults(handler=cmd_submit)
 
-    add_receipt_commands(sub, open_ledger)  # receipt, receipt-verify
+    add_receipt_commands(sub, open_reader)  # receipt, receipt-verify
 
     p = sub.add_parser("pseudonym", help="BSNs on standard input -> client_refs (over the API with --url)")
     party_client.add_connection_options(p)
@@ -293,7 +295,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_log_commands(sub, open_ledger)  # export, verify, checkpoint
     add_tiles_commands(sub, open_ledger)  # tiles
     add_projection_commands(sub, open_reader)  # replay, flags, payments, read-models, report
-    add_indicator_commands(sub, open_ledger)  # indicators, follow-ups
+    add_indicator_commands(sub, open_reader)  # indicators, follow-ups
     add_party_commands(sub, open_ledger)  # key, party
     add_rules_commands(sub, open_ledger)  # rules show, rules adopt
     party_client.add_commands(sub)  # get, export-download (as a party, over the API)
@@ -320,6 +322,9 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # the reader of the output went away (the workers' pipes are handled where they are)
         output_closed()
         return EXIT_PIPE
+    except KeyboardInterrupt:  # Ctrl-C in a command doing its work (the servers stop in order: api.stopping)
+        print("stopped", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except LedgerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exit_code(exc)

@@ -1,4 +1,5 @@
-"""Receipts on the command line: ``receipt ENVELOPE_ID [--tlog-proof]`` (from the database)
+"""Receipts on the command line: ``receipt ENVELOPE_ID [--tlog-proof]`` (from the database; with no
+keys configured, read with ``ledger.reader``, against the checkpoint stored when the entry was written)
 and ``receipt-verify RECEIPT --envelope FILE --trusted-operator-key FILE`` (offline: no
 database, no settings).
 
@@ -25,11 +26,12 @@ from ledger.domain.receipt import MalformedReceipt, Receipt, ReceiptNotVerified,
 from ledger.domain.receipt_check import verify_receipt, verify_tlog_proof
 from ledger.domain.signed_receipt import verify_signed_receipt
 from ledger.domain.tlog_proof import HEADER
+from ledger.reader import LedgerReader
 
 EXIT_OK, EXIT_INVALID, EXIT_VERIFY = 0, 2, 3
 
 
-def add_commands(subparsers: Any, open_ledger: Callable[[], Ledger]) -> None:
+def add_commands(subparsers: Any, open_ledger: Callable[[], Ledger | LedgerReader]) -> None:
     p = subparsers.add_parser("receipt", help="print the receipt of an envelope (a C2SP tlog-proof against its batch's checkpoint)")
     p.add_argument("envelope_id")
     p.add_argument("--tlog-proof", action="store_true", help="print only the c2sp.org/tlog-proof@v1 text")
@@ -43,7 +45,7 @@ def add_commands(subparsers: Any, open_ledger: Callable[[], Ledger]) -> None:
     p.set_defaults(handler=cmd_receipt_verify)
 
 
-def cmd_receipt(args: argparse.Namespace, open_ledger: Callable[[], Ledger]) -> int:
+def cmd_receipt(args: argparse.Namespace, open_ledger: Callable[[], Ledger | LedgerReader]) -> int:
     ledger = open_ledger()
     try:
         receipt = ledger.receipt(args.envelope_id)

@@ -7,8 +7,10 @@ sets ``handler`` (``args -> int``) as its default; handlers print reports to std
 
 The three reports read entries from a source (``projections.source.EntrySource``): the
 ledger, with its read models (``engine``), or with ``--bundle PATH`` a verified export
-(``cli.bundle_input``), folded from its entries with no engine - the same code either way,
-and no database, keys or settings for a bundle.
+(``cli.bundle_input``) with no engine: of everything recorded, the dossiers its verifier
+rebuilt while re-deciding every entry (``projections.source.FoldedSource``), for a cut-off
+folded from its entries - the same code either way, and no database, keys or settings for a
+bundle.
 """
 
 from __future__ import annotations
@@ -161,16 +163,18 @@ def _replay(args: argparse.Namespace, source: EntrySource, engine: Engine | None
     registry = installed()
     definitions = _definitions(registry, args)
     result = replay_ledger(source, engine, definitions, _peildatum(args), args.as_known_at, registry)
-    tables = []
-    if args.only in (None, "rates"):
-        tables.append(rates_table(result, args.by, compact=args.format == "table"))
-    if args.only in (None, "differences"):
-        tables.append(differences_table(result))
-    document = replay_document(result, args.by)
-    if args.only == "rates":
-        document.pop("differences")
-    elif args.only == "differences":
-        document.pop("rates")
+    tables, document = [], None  # only what the format prints: tables for text and CSV, a document for JSON
+    if args.format != "json":
+        if args.only in (None, "rates"):
+            tables.append(rates_table(result, args.by, compact=args.format == "table"))
+        if args.only in (None, "differences"):
+            tables.append(differences_table(result))
+    else:
+        document = replay_document(result, args.by)
+        if args.only == "rates":
+            document.pop("differences")
+        elif args.only == "differences":
+            document.pop("rates")
     sys.stdout.write(render(args.format, tables, with_scope(document, source)))
     return 0
 

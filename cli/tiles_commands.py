@@ -1,5 +1,6 @@
 """``trajectledger tiles DIR``: the log as static C2SP tlog-tiles files (``DIR/checkpoint``,
-``DIR/tile/...``), the bytes ``GET <origin path>/...`` serves, for a web server or an archive.
+``DIR/tile/...``), the bytes ``GET <origin path>/...`` serves, for a web server or an archive:
+with a witness policy, up to the newest checkpoint its quorum cosigned (the published one).
 
 Exit codes: 0 written (entry bundles that cannot be framed are named on standard error);
 2 no checkpoint yet or an unwritable directory.
@@ -13,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ledger.infra.transparency.published import NotWitnessed, PublishedCheckpoints
 from ledger.infra.transparency.tile_files import write_tiles
 from ledger.infra.transparency.tiles import LogTiles, NoCheckpoint
 
@@ -29,9 +31,13 @@ def add_commands(subparsers: Any, open_ledger: Callable[[], Any]) -> None:
 def cmd_tiles(args: argparse.Namespace, open_ledger: Callable[[], Any]) -> int:
     ledger = open_ledger()
     try:
-        summary = write_tiles(LogTiles(ledger.transparency, ledger.entries), Path(args.dir))
+        published = PublishedCheckpoints(ledger.transparency, ledger.settings.witness_policy).newest()
+        summary = write_tiles(LogTiles(ledger.transparency, ledger.entries), Path(args.dir), published)
     except NoCheckpoint as exc:
         print(f"error: {exc} (sign one with `trajectledger checkpoint`)", file=sys.stderr)
+        return EXIT_INVALID
+    except NotWitnessed as exc:  # TRAJECTLEDGER_WITNESS_POLICY: publish only what its quorum cosigned
+        print(f"error: {exc.detail} (run `trajectledger witness push`)", file=sys.stderr)
         return EXIT_INVALID
     finally:
         ledger.close()

@@ -125,9 +125,7 @@ class Ledger(Application[uuid.UUID]):
         self._reader = EntryReader(self.engine, self.recorder.events_record_cls.__table__,  # type: ignore[attr-defined]
                                    self.mapper, REGISTRY_ID)  # type: ignore[arg-type]
         self.operator_key_id = key_id_for(public_key_bytes(settings.operator_key))
-        self.transparency = TransparencyLog(self.engine, settings.operator_key, settings.log_origin,
-                                            every_entries=settings.checkpoint_every_entries,
-                                            every_seconds=settings.checkpoint_every_seconds)
+        self.transparency = TransparencyLog(self.engine, settings.operator_key, settings.log_origin)
         self.initialise()
 
     # --- composition -------------------------------------------------------------
@@ -328,6 +326,7 @@ class Ledger(Application[uuid.UUID]):
             parties, registry_version = RegistryState(), 0
         decided = Decided(self._new_aggregates(envelopes) if len(envelopes) > 1 else {}, [])
         seen: set[str] = set()
+        contexts: dict[tuple[str, str], Context] = {}  # one per submitter and day: the same for many envelopes
         try:
             for envelope, text in zip(envelopes, texts or [None] * len(envelopes)):
                 if envelope.envelope_id in seen:
@@ -337,7 +336,7 @@ class Ledger(Application[uuid.UUID]):
                 recorded_at = now_utc()
                 verdict, refusal = ACCEPTED, None
                 try:
-                    _decide(target, envelope, parties, recorded_at)
+                    _decide(target, envelope, parties, recorded_at, contexts)
                 except Refusal as exc:
                     verdict, refusal = REFUSED, exc.as_dict()
                 body = entry_body(envelope.as_dict(), verdict, refusal, recorded_at)
@@ -439,15 +438,21 @@ def _targets(envelopes: Iterable[Envelope]) -> set[uuid.UUID]:
     return {_target_id(e.payload) for e in envelopes}
 
 
-def _decide(target: Dossier | Registry, envelope: Envelope, parties: RegistryState, recorded_at: str) -> None:
-    """The pure rules: return to accept, raise ``Refusal`` to refuse."""
+def _decide(target: Dossier | Registry, envelope: Envelope, parties: RegistryState, recorded_at: str,
+            contexts: dict[tuple[str, str], Context]) -> None:
+    """The pure rules: return to accept, raise ``Refusal`` to refuse. ``contexts``: those
+    made so far for this ``parties`` (a context depends on the submitter and the day only)."""
     if isinstance(target, Registry):
         decide_registry(target.state, envelope.payload, envelope.submitter)
+        contexts.clear()  # a registry entry may change roles or the rules in force for what follows
         return
-    role = parties.role_of(envelope.submitter) or ""
-    today = recording_date(recorded_at)
-    decide(target.state, envelope.payload, Context(envelope.submitter, role, today, parties.role_of, parties.rules,
-                                                   audits_of=parties.audits))
+    key = (envelope.submitter, recorded_at[:13])  # the UTC hour fixes the local day
+    context = contexts.get(key)
+    if context is None:
+        role = parties.role_of(envelope.submitter) or ""
+        context = contexts[key] = Context(envelope.submitter, role, recording_date(recorded_at), parties.role_of,
+                                          parties.rules, audits_of=parties.audits)
+    decide(target.state, envelope.payload, context)
 
 
 def genesis_payload(operator_public: bytes) -> dict[str, Any]:

@@ -8,11 +8,17 @@ has no method that would. It never creates a ledger: a database with no ledger t
 SQLite file that does not exist, is a ``SettingsError``; a database whose schema is older than
 this version's is one too (the ledger itself migrates it when it next starts with its keys).
 It does not record the genesis entry either, which only the operator's key can sign.
+
+``receipt(envelope_id)`` gives an entry's receipt against the checkpoint its write stored, with
+the inclusion proof computed from the stored leaf hashes, as ``Ledger.receipt`` does. Where no
+stored checkpoint covers the entry yet (entries written before every write stored one), the
+``Ledger`` signs one now; the reader cannot, and says so (``NoStoredCheckpoint``).
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,11 +31,19 @@ from sqlalchemy.exc import ArgumentError
 
 from ledger.aggregates import REGISTRY_ID, Registry
 from ledger.application import _engine_url, _tune_sqlite
+from ledger.domain.merkle.subtrees import inclusion_ranges, proof_from_stream
+from ledger.domain.receipt import Receipt
 from ledger.infra.storage.entry_reads import EntryReader
 from ledger.infra.storage.migrate import alembic_config
 from ledger.infra.storage.recorder import LedgerFactory
-from ledger.infra.storage.tables import log_entries
-from ledger.settings import DATABASE_SETTING, SettingsError, opening_database
+from ledger.infra.storage.tables import checkpoints, log_entries
+from ledger.infra.transparency.service import PAGE, LogGap
+from ledger.receipt_signing import receipt_of
+from ledger.settings import DATABASE_SETTING, KEY_DIR_SETTING, SettingsError, opening_database
+
+
+class NoStoredCheckpoint(SettingsError):
+    """No stored checkpoint covers the entry: its receipt needs one signed with the operator's key."""
 
 
 class LedgerReader(Application[uuid.UUID]):
@@ -68,6 +82,45 @@ class LedgerReader(Application[uuid.UUID]):
         with self.engine.connect() as connection:
             last = connection.execute(select(func.max(log_entries.c.log_index))).scalar()
         return 0 if last is None else last + 1
+
+    def receipt(self, envelope_id: str) -> Receipt | None:
+        """The receipt of an envelope recorded earlier, or None: against the first stored
+        checkpoint that covers its entry, as ``Ledger.receipt``; signs nothing."""
+        found = self._reader.recorded(envelope_id)
+        if found is None:
+            return None
+        index = found.log_index
+        if index is None:
+            raise RuntimeError("a recorded entry has a log index")  # cannot happen: read from log_entries
+        covering = (select(checkpoints.c.tree_size, checkpoints.c.note).where(checkpoints.c.tree_size > index)
+                    .order_by(checkpoints.c.tree_size).limit(1))
+        with self.engine.connect() as connection:
+            row = connection.execute(covering).first()
+        if row is None:
+            raise NoStoredCheckpoint(f"no stored checkpoint covers entry {index} yet; its receipt needs one signed with "
+                                     f"the operator's key: run this command with {KEY_DIR_SETTING} set")
+        size = int(row.tree_size)
+        proof = proof_from_stream(inclusion_ranges(index, size), self._leaf_hashes(size))
+        return receipt_of(found, size, row.note.encode("utf-8"), tuple(proof))
+
+    def _leaf_hashes(self, end: int) -> Iterator[bytes]:
+        """The stored leaf hashes of entries [0, end), a page at a time (the proof keeps O(log n) of them)."""
+        position = 0
+        while position < end:
+            query = (select(log_entries.c.log_index, log_entries.c.leaf_hash)
+                     .where(log_entries.c.log_index >= position, log_entries.c.log_index < end)
+                     .order_by(log_entries.c.log_index).limit(PAGE))
+            with self.engine.connect() as connection:
+                rows = connection.execute(query).all()
+            if not rows:
+                break
+            for row in rows:
+                if row.log_index != position:
+                    raise LogGap(f"log_entries has no entry {position} (next is {row.log_index})", field="log_index")
+                yield bytes(row.leaf_hash)
+                position += 1
+        if position != end:
+            raise LogGap(f"log_entries has {position} entries, the checkpoint {end}", field="log_index")
 
     def registry(self) -> Registry:
         """The registry as stored now (an empty one before the genesis entry)."""

@@ -74,12 +74,14 @@ class BatchCheckpoint:
         return self._row
 
     def before_commit(self) -> None:
+        """Make the receipts, then (awaiting checks) refuse to commit unless every signature
+        held: made first, they are made while the workers finish the last checks."""
+        if self._row is not None and self.tree is not None:  # else nothing appended, or a write revoking this key
+            note, size, tree = self._row.note.encode("utf-8"), self._row.tree_size, self.tree
+            self.receipts = [receipt_of(append, size, note, tree) for append in self._appends]
         if self._awaiting_checks and self._signatures is not None and not all(self._signatures.results()):
+            self.receipts = []
             raise BadSignature
-        if self._row is None or self.tree is None:
-            return  # nothing appended (every envelope failed its check), or a write revoking this key: no receipts
-        note, size, tree = self._row.note.encode("utf-8"), self._row.tree_size, self.tree
-        self.receipts = [receipt_of(append, size, note, tree) for append in self._appends]
 
 
 def _revokes(append: LogAppend, key_id: str) -> bool:

@@ -10,8 +10,9 @@
 * ``TRAJECTLEDGER_LOG_ORIGIN`` - the log's origin line in checkpoints (default
   ``trajectledger.example/log``); fixed by the log's first checkpoint, a ledger refuses to
   start under another.
-* ``TRAJECTLEDGER_CHECKPOINT_EVERY_ENTRIES`` / ``TRAJECTLEDGER_CHECKPOINT_EVERY_SECONDS`` - the
-  operator signs a checkpoint at least after this many entries or seconds (default 1000 / 60).
+* ``TRAJECTLEDGER_CHECKPOINT_EVERY_ENTRIES`` / ``TRAJECTLEDGER_CHECKPOINT_EVERY_SECONDS`` - retired:
+  every write signs and stores the checkpoint of its tree size. Set, they are refused at start
+  (``RETIRED``), in one line naming the setting and what replaced it.
 * ``TRAJECTLEDGER_WITNESS_POLICY`` - a C2SP tlog-policy file: the witnesses the served ledger asks
   to cosign its newest checkpoint (those with a URL) and the quorum; unset: no witnessing.
   ``TRAJECTLEDGER_WITNESS_EVERY_SECONDS`` (default 10): at most one round per this many seconds;
@@ -45,6 +46,9 @@ PSEUDONYM_KEY_FILE = "pseudonym.key"
 DATABASE_SETTING = "TRAJECTLEDGER_DATABASE_URL"
 KEY_DIR_SETTING = "TRAJECTLEDGER_KEY_DIR"
 POSTGRES_URL_FORM = "postgresql+psycopg://user@host:5432/dbname"
+_PER_WRITE = ("every write now signs and stores the checkpoint of its tree size, and receipts prove inclusion "
+              "in it (README, \"Receipts\"); remove the setting")
+RETIRED = {"TRAJECTLEDGER_CHECKPOINT_EVERY_ENTRIES": _PER_WRITE, "TRAJECTLEDGER_CHECKPOINT_EVERY_SECONDS": _PER_WRITE}
 
 
 class SettingsError(Exception):
@@ -57,8 +61,6 @@ class Settings:
     operator_key: Ed25519PrivateKey
     pseudonym_key: bytes
     log_origin: str = "trajectledger.example/log"
-    checkpoint_every_entries: int = 1000
-    checkpoint_every_seconds: float = 60.0
     witness_policy: Policy | None = None  # TRAJECTLEDGER_WITNESS_POLICY, parsed
     witness_every_seconds: float = 10.0
     witness_timeout_seconds: float = 5.0
@@ -66,6 +68,9 @@ class Settings:
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> "Settings":
         env = os.environ if environ is None else environ
+        for name, replaced in RETIRED.items():
+            if name in env:
+                raise SettingsError(f"{name} is no longer a setting: {replaced}")
         key_dir = env.get(KEY_DIR_SETTING)
         if not key_dir:
             raise SettingsError("TRAJECTLEDGER_KEY_DIR is not set (create keys with 'trajectledger init-keys DIR')")
@@ -76,8 +81,6 @@ class Settings:
             operator_key=operator_key,
             pseudonym_key=pseudonym_key,
             log_origin=log_origin,
-            checkpoint_every_entries=_positive(env, "TRAJECTLEDGER_CHECKPOINT_EVERY_ENTRIES", 1000, int),
-            checkpoint_every_seconds=_positive(env, "TRAJECTLEDGER_CHECKPOINT_EVERY_SECONDS", 60.0, float),
             witness_policy=witness_policy(env, log_origin, operator_key),
             witness_every_seconds=_positive(env, "TRAJECTLEDGER_WITNESS_EVERY_SECONDS", 10.0, float),
             witness_timeout_seconds=_positive(env, "TRAJECTLEDGER_WITNESS_TIMEOUT_SECONDS", 5.0, float),

@@ -21,7 +21,7 @@ from projections.evaluation import TrajectoryResult, evaluate
 from projections.flags import claim_flags
 from projections.history import dossiers_as_known_at
 from projections.read_models import ReadModels
-from projections.source import EntrySource
+from projections.source import EntrySource, FoldedSource
 
 ALL_GROUPS = "(all)"
 
@@ -41,6 +41,11 @@ class Counts:
             self.pending += 1
         else:
             raise ValueError(f"not an outcome: {outcome!r}")
+
+    def merge(self, other: Counts) -> None:
+        self.success += other.success
+        self.failure += other.failure
+        self.pending += other.pending
 
     @property
     def rate(self) -> float | None:
@@ -69,17 +74,22 @@ class Replay:
 
     def rates(self, by: str) -> list[RateRow]:
         """One row per group (sorted), then the row for all trajectories together."""
+        names = self.names
         rows: dict[str, RateRow] = {}
-        total = RateRow(ALL_GROUPS, counts={name: Counts() for name in self.names})
         for result in self.results:
             key = result.group(by)
             row = rows.get(key)
             if row is None:
-                row = rows[key] = RateRow(key, counts={name: Counts() for name in self.names})
-            for target in (row, total):
-                target.trajectories += 1
-                for name in self.names:
-                    target.counts[name].add(result.verdicts[name].outcome)
+                row = rows[key] = RateRow(key, counts={name: Counts() for name in names})
+            row.trajectories += 1
+            counts, verdicts = row.counts, result.verdicts
+            for name in names:
+                counts[name].add(verdicts[name].outcome)
+        total = RateRow(ALL_GROUPS, counts={name: Counts() for name in names})
+        for row in rows.values():  # the sum of the groups: each trajectory is in one
+            total.trajectories += row.trajectories
+            for name in names:
+                total.counts[name].merge(row.counts[name])
         return [rows[key] for key in sorted(rows)] + [total]
 
     def differences(self) -> list[TrajectoryResult]:
@@ -132,7 +142,10 @@ def load_dossiers(
     source: EntrySource, engine: Engine | None, as_known_at: str | None
 ) -> Iterable[tuple[str, DossierState]]:
     """The dossiers as known at the cut-off: from the entries when there is one, else from
-    the read models brought up to date first (or from the entries when no engine is given)."""
+    the read models brought up to date first (or, with no engine, as a ``FoldedSource``
+    holds them, else from the entries)."""
+    if as_known_at is None and engine is None and isinstance(source, FoldedSource):
+        return sorted(source.folded().items())
     if as_known_at is not None or engine is None:
         return sorted(dossiers_as_known_at(source, as_known_at).items())
     models = ReadModels(engine)

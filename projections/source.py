@@ -2,13 +2,19 @@
 
 Anything with ``entries(start, limit) -> [(log_index, body)]`` is a source: the ``Ledger``
 itself, or a list of entry bodies read from an export.
+
+A source may also hold its dossiers folded already (``FoldedSource``): a verified export,
+whose verifier re-decided every dossier entry by entry and so evolved every dossier as
+``projections.history.fold`` would. The reports of everything recorded take them from it
+instead of folding the entries a second time.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from typing import Any, Protocol
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, Protocol, runtime_checkable
 
+from ledger.domain.dossier.state import DossierState
 from projections.errors import LogGap
 
 Entry = tuple[int, dict[str, Any]]
@@ -16,6 +22,17 @@ Entry = tuple[int, dict[str, Any]]
 
 class EntrySource(Protocol):
     def entries(self, start: int = 0, limit: int = 1000) -> Sequence[Entry]: ...
+
+
+@runtime_checkable
+class FoldedSource(Protocol):
+    """A source that holds its dossiers as every entry it hands out leaves them."""
+
+    def entries(self, start: int = 0, limit: int = 1000) -> Sequence[Entry]: ...
+
+    def folded(self) -> Mapping[str, DossierState]:
+        """Per client_ref, the dossier its accepted entries make: ``fold`` of all the entries."""
+        ...
 
 
 class ListSource:

@@ -14,7 +14,8 @@ markup fit a report that must open without a network and give the same bytes for
 
 The root ``<svg>`` gets ``role="img"``, a ``<title>`` and a ``<desc>`` (the figures in words) and
 ``aria-labelledby`` pointing at both. Series differ by marker, line style or hatch, not by colour
-alone (WCAG 1.4.1).
+alone (WCAG 1.4.1): ``line_style(n)`` and ``bar_style(n)`` give series ``n`` its look, and no two
+of the first ``DISTINCT_SERIES`` series share their marker and line style, or their hatch.
 """
 
 from __future__ import annotations
@@ -37,10 +38,28 @@ from reporting.errors import InvalidChart
 _MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 _LINESTYLES = ("-", "--", "-.", ":")
 _HATCHES = ("", "//", "..", "xx", "\\\\", "--", "++", "oo")
+_HATCH_OVERLAYS = ("", "||", "**")  # characters no hatch above uses: a 9th or 17th series' hatch is new
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies
 _COLOURS = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
 _STRUCTURAL_ID = re.compile(r' id="[A-Za-z][\w.]*_\d+"')
 _NO_METADATA: dict[str, str | None] = {"Date": None, "Creator": None, "Format": None, "Type": None}
+DISTINCT_SERIES = len(_HATCHES) * len(_HATCH_OVERLAYS)  # 24; lines stay distinct up to 8 x 4 = 32
+
+
+def line_style(number: int) -> tuple[str, str, str]:
+    """(colour, marker, line style) of line ``number`` (from 0). The marker runs through its 8, and
+    each further round of 8 shifts line style and colour by one: series ``n`` and ``n + 8k`` (k < 4)
+    share the marker but never the line style, so no two of the first 32 look alike without colour."""
+    shift = number + number // len(_MARKERS)
+    return (_COLOURS[shift % len(_COLOURS)], _MARKERS[number % len(_MARKERS)], _LINESTYLES[shift % len(_LINESTYLES)])
+
+
+def bar_style(number: int) -> tuple[str, str]:
+    """(colour, hatch) of bar series ``number`` (from 0): the 8 hatches, then with ``||``, then ``**``
+    laid over them, colours shifted by one each round."""
+    rounds = number // len(_HATCHES)
+    return (_COLOURS[(number + rounds) % len(_COLOURS)],
+            _HATCHES[number % len(_HATCHES)] + _HATCH_OVERLAYS[rounds % len(_HATCH_OVERLAYS)])
 
 
 def line_chart_svg(title: str, x_labels: list[str], series: dict[str, list[float | None]], y_label: str) -> str:
@@ -49,9 +68,9 @@ def line_chart_svg(title: str, x_labels: list[str], series: dict[str, list[float
     figure, axes = _figure(len(x_labels), title, y_label)
     positions = list(range(len(x_labels)))
     for number, (name, values) in enumerate(series.items()):
+        colour, marker, linestyle = line_style(number)
         axes.plot(positions, [math.nan if v is None else float(v) for v in values], label=name,
-                  color=_COLOURS[number % len(_COLOURS)], marker=_MARKERS[number % len(_MARKERS)],
-                  linestyle=_LINESTYLES[number % len(_LINESTYLES)], linewidth=1.8)
+                  color=colour, marker=marker, linestyle=linestyle, linewidth=1.8)
     _x_axis(axes, x_labels)
     return _render(figure, "line", title, x_labels, series, y_label)
 
@@ -67,9 +86,9 @@ def bar_chart_svg(title: str, labels: list[str], values: dict[str, list[float]],
     width = 0.8 / count
     for number, (name, row) in enumerate(values.items()):
         offset = (number - (count - 1) / 2) * width
+        colour, hatch = bar_style(number)
         axes.bar([i + offset for i in range(len(labels))], [float(v) for v in row], width=width, label=name,
-                 color=_COLOURS[number % len(_COLOURS)], hatch=_HATCHES[number % len(_HATCHES)], edgecolor="#222222",
-                 linewidth=0.6)
+                 color=colour, hatch=hatch, edgecolor="#222222", linewidth=0.6)
     _x_axis(axes, labels)
     return _render(figure, "bar", title, labels, values, y_label)
 

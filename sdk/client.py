@@ -213,8 +213,9 @@ class LedgerClient:
     # --- the transparency log ----------------------------------------------------------------
 
     def checkpoint(self) -> tuple[Checkpoint, bytes]:
-        """A checkpoint of the whole log now, its signature checked; and the note as signed."""
-        note = str(self._json(self._send("GET", "/log/checkpoint", signed=False))["note"]).encode("utf-8")
+        """A checkpoint of the whole log now, its signature checked; and the note as signed.
+        (``/log/checkpoint`` is the published one, which may lag the log until witnesses cosign.)"""
+        note = str(self._json(self._send("GET", "/log/checkpoint/newest", signed=False))["note"]).encode("utf-8")
         try:
             return open_checkpoint(note, [self.checkpoint_key()]), note
         except CheckpointError as exc:

@@ -11,17 +11,29 @@ from starlette.background import BackgroundTask
 
 from api.access import AUDITOR, OPERATOR, Caller
 from api.auth import SECURITY, Signed, allow
-from api.deps import PagingDep, ReaderDep
+from api.deps import PagingDep, PublishedDep, ReaderDep
 from api.openapi import problems
 from api.schemas import ConsistencyProof, InclusionProof, SignedCheckpoint, SignedCheckpointPage
+from ledger.infra.transparency.service import SignedCheckpoint as Stored
 
 router = APIRouter(prefix="/log", tags=["log"])
 Size = Annotated[int, Query(alias="treeSize", ge=1, le=2**62, description="the tree size the proof is for")]
 
 
-@router.get("/checkpoint", response_model=SignedCheckpoint, operation_id="getCheckpoint",
-            summary="A checkpoint of the whole log now, signed by the operator (C2SP signed note)")
-def checkpoint(reader: ReaderDep) -> Any:
+@router.get("/checkpoint", response_model=SignedCheckpoint, operation_id="getCheckpoint", responses=problems(404),
+            summary="The published checkpoint: the newest one the witness policy's quorum cosigned (C2SP signed note)",
+            description="With `TRAJECTLEDGER_WITNESS_POLICY` set, the newest stored checkpoint whose witness "
+                        "cosignatures make the policy's quorum (its `tree_size` says which; it may lag the log by "
+                        "a witnessing round), 404 `checkpoint.not-witnessed` while none does. Without a policy, "
+                        "the newest stored checkpoint. The newest one, before witnesses cosign it: "
+                        "`/log/checkpoint/newest`.")
+def checkpoint(published: PublishedDep) -> Any:
+    return _checkpoint(published.newest())
+
+
+@router.get("/checkpoint/newest", response_model=SignedCheckpoint, operation_id="getNewestCheckpoint",
+            summary="A checkpoint of the whole log now, signed by the operator, with the cosignatures it has so far")
+def newest_checkpoint(reader: ReaderDep) -> Any:
     return reader.checkpoint()
 
 
@@ -59,3 +71,8 @@ def export(reader: ReaderDep, caller: Annotated[Caller, Depends(allow(OPERATOR, 
     archive = reader.export(caller)
     return FileResponse(archive.path, media_type="application/gzip", filename=archive.filename,
                         background=BackgroundTask(archive.remove))
+
+
+def _checkpoint(signed: Stored) -> dict[str, Any]:
+    return {"tree_size": signed.tree_size, "root_hash": signed.root_hash.hex(), "note": signed.note.decode("utf-8"),
+            "created_at": signed.created_at}

@@ -4,7 +4,10 @@ and ``<prefix>/tile/entries/<N>[.p/<W>]``.
 The prefix is the path of the log origin (``TRAJECTLEDGER_LOG_ORIGIN``, the tiles' URL without
 its scheme): origin ``ledger.haarlem.example/tlog`` serves ``/tlog/checkpoint``. These are
 byte resources for tlog clients, not JSON resources, so they stay out of the OpenAPI
-document (and its API Design Rules) and outside ``/v1``. Full tiles never change: cacheable
+document (and its API Design Rules) and outside ``/v1``. ``checkpoint`` is the one the ledger
+publishes (``ledger.infra.transparency.published``): with a witness policy, the newest one its
+quorum cosigned, as tlog clients that check witnesses expect; the tiles are cut so that every
+tree up to the newest stored checkpoint finds its tiles. Full tiles never change: cacheable
 forever; partial tiles and the checkpoint for a few seconds. A missing or malformed tile
 path is a plain 404, as a static file server would answer.
 """
@@ -17,6 +20,7 @@ from fastapi.responses import PlainTextResponse, Response
 from api.version import API_PREFIX
 from ledger.domain.merkle.errors import TreeInputError
 from ledger.domain.merkle.tiles import parse_tile_path
+from ledger.infra.transparency.published import NotWitnessed, PublishedCheckpoints
 from ledger.infra.transparency.tiles import LogTiles
 from ledger.settings import SettingsError
 
@@ -36,14 +40,15 @@ def tiles_prefix(origin: str) -> str:
     return prefix
 
 
-def mount(app: FastAPI, tiles: LogTiles, origin: str) -> str:
-    """Add the tile routes to ``app`` (outside the OpenAPI document); the prefix used."""
+def mount(app: FastAPI, tiles: LogTiles, origin: str, published: PublishedCheckpoints) -> str:
+    """Add the tile routes to ``app`` (outside the OpenAPI document); the prefix used.
+    ``checkpoint`` serves ``published.newest()``."""
     prefix = tiles_prefix(origin)
 
     def checkpoint() -> Response:
         try:
-            note = tiles.checkpoint().note
-        except TreeInputError as exc:
+            note = published.newest().note
+        except (NotWitnessed, TreeInputError) as exc:  # none the quorum cosigned; none at all
             return PlainTextResponse(f"{exc}\n", 404, headers={"Cache-Control": "no-store"})
         return Response(note, media_type=NOTE_TYPE, headers={"Cache-Control": SHORT_LIVED})
 

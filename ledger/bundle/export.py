@@ -2,9 +2,16 @@
 
 Entries are rebuilt from the event store (``Ledger.entries``), not from ``log_entries``, so
 a byte changed in a stored event shows up in the bundle and fails verification; the leaf
-hashes in the receipts are the ones ``log_entries`` stored at append time. Receipts are
-signed again with the operator key (Ed25519 is deterministic: with an unchanged key each is
-byte-identical to the receipt its submitter got).
+hashes in the receipts are the ones ``log_entries`` stored at append time.
+
+Receipts are of the format submitters get (``ledger.domain.receipt``, ``receipt_version`` 2):
+a C2SP tlog-proof of the entry against the bundle's newest checkpoint - the ``checkpoint``
+file, as ``checkpoints.jsonl`` has it - so an auditor checks each one as a submitter checks
+its own (``trajectledger receipt verify``, or the verifier's step 2), and nothing is signed at
+export time. The manifest's ``operator_key`` is the key that signed that checkpoint. The
+proofs come from two reads of the stored leaf hashes
+(``ledger.infra.transparency.streamed_proofs``). Bundles written before carry format 1
+receipts (one signature each); the verifier reads either, line by line.
 
 Streams page by page: memory does not grow with the size of the log. A scoped export
 (``for_auditor``) reads the log twice - once to learn which dossiers the mandate holds an
@@ -26,7 +33,7 @@ from ledger.application import Ledger
 from ledger.bundle import layout
 from ledger.bundle.scope import Mandate, Scope, ScopeError
 from ledger.domain.canonical import canonical_bytes
-from ledger.domain.checkpoint import verifier_key_string
+from ledger.domain.checkpoint import CheckpointError, open_checkpoint, verifier_key_string
 from ledger.domain.entry import ACCEPTED, leaf_bytes
 from ledger.domain.envelope import b64decode
 from ledger.domain.errors import LedgerError, MalformedSubmission
@@ -34,9 +41,10 @@ from ledger.domain.payloads import is_registry_type
 from ledger.domain.registry.state import OPERATOR, RegistryState, evolve_registry
 from ledger.infra.storage.log_append import LogAppend
 from ledger.infra.storage.tables import log_entries
-from ledger.receipt_signing import sign_receipts
+from ledger.infra.transparency.streamed_proofs import TILE, StreamedProofs
+from ledger.receipt_signing import receipt_of
 
-PAGE = 1000
+PAGE = 1024  # whole tiles: a page's receipts are made when its last tile is read
 
 
 class ExportError(LedgerError):
@@ -92,7 +100,14 @@ def export_bundle(ledger: Ledger, directory: Path | str, for_auditor: str | None
     withheld, partial = 0, set()
     outs = {name: _Out(directory / name) for name in layout.FILES}
     try:
+        last = newest.note
+        for stored in log.checkpoints(up_to=size):
+            outs[layout.CHECKPOINTS].write(
+                canonical_bytes({"tree_size": stored.tree_size, "note": stored.note.decode("utf-8")}) + b"\n")
+            last = stored.note  # witnesses may have cosigned it since ``newest`` was read: the receipts carry this
+        receipts = _Receipts(outs[layout.RECEIPTS], StreamedProofs.of(log.leaf_hashes(0, size), size), last)
         for index, body, line, append in _lines(ledger, size):
+            receipts.leaf(append)
             reason = _withheld(scope, body)
             payload = body["envelope"]["payload"]  # as stored: the verifier, not the exporter, judges it
             if reason is not None:
@@ -103,19 +118,14 @@ def export_bundle(ledger: Ledger, directory: Path | str, for_auditor: str | None
                     partial.add(payload["client_ref"])
                 continue
             outs[layout.ENTRIES].write(line + b"\n")
-            receipt = sign_receipts([append], ledger.settings.operator_key, ledger.operator_key_id)[0]
-            outs[layout.RECEIPTS].write(canonical_bytes(receipt.as_dict()) + b"\n")
+            receipts.held(append)
             if is_registry_type(payload.get("type")):
                 outs[layout.REGISTRY].write(line + b"\n")
                 if (body["verdict"] == ACCEPTED and payload.get("party_id") == OPERATOR
                         and payload["type"] in ("PartyRegistered", "KeyAdded")):
                     operator_keys += _verifier_key(log.key_name, payload.get("public_key"))
-        last = newest.note
-        for stored in log.checkpoints(up_to=size):
-            outs[layout.CHECKPOINTS].write(
-                canonical_bytes({"tree_size": stored.tree_size, "note": stored.note.decode("utf-8")}) + b"\n")
-            last = stored.note
-        outs[layout.CHECKPOINT].write(last)  # as in checkpoints.jsonl: witnesses may have cosigned it since
+        receipts.flush()
+        outs[layout.CHECKPOINT].write(last)  # as in checkpoints.jsonl and the receipts
         outs[layout.OPERATOR_KEYS].write("".join(key + "\n" for key in operator_keys).encode("ascii"))
     finally:
         for out in outs.values():
@@ -124,7 +134,7 @@ def export_bundle(ledger: Ledger, directory: Path | str, for_auditor: str | None
         "format": layout.FORMAT if mandate is None else layout.SCOPED_FORMAT,
         "origin": log.origin,
         "key_name": log.key_name,
-        "operator_key": log.verifier_key,
+        "operator_key": _signer(last, operator_keys) or log.verifier_key,  # the key the receipts' checkpoint is signed with
         "tree_size": size,
         "counts": {count: outs[name].lines for count, name in layout.COUNTS.items()},
         "files": {name: {"sha256": out.sha256.hexdigest(), "bytes": out.bytes} for name, out in outs.items()},
@@ -135,6 +145,47 @@ def export_bundle(ledger: Ledger, directory: Path | str, for_auditor: str | None
     (directory / layout.MANIFEST).write_bytes(layout.manifest_bytes(manifest))
     return ExportSummary(directory, size, manifest["counts"]["checkpoints"], manifest["counts"]["registry"],
                          operator_keys, mandate, withheld, len(partial))
+
+
+class _Receipts:
+    """receipts.jsonl: the format 2 receipt of each held entry, against the checkpoint ``note`` of
+    the whole bundle. Leaves come in log order; a tile's receipts are written once it is whole."""
+
+    def __init__(self, out: _Out, proofs: StreamedProofs, note: bytes) -> None:
+        self._out, self._proofs, self._note = out, proofs, note
+        self._first, self._leaves, self._held = 0, list[bytes](), list[LogAppend]()
+
+    def leaf(self, append: LogAppend) -> None:
+        """The next entry of the log, held or not (its leaf hash is in the tile either way)."""
+        if len(self._leaves) == TILE:
+            self.flush()
+        self._leaves.append(append.leaf_hash or b"")
+
+    def held(self, append: LogAppend) -> None:
+        self._held.append(append)
+
+    def flush(self) -> None:
+        if not self._leaves:
+            return
+        held = {append.log_index: append for append in self._held}
+        for index, proof in enumerate(self._proofs.tile(self._first, self._leaves), start=self._first):
+            append = held.get(index)
+            if append is not None:
+                receipt = receipt_of(append, self._proofs.size, self._note, tuple(proof))
+                self._out.write(canonical_bytes(receipt.as_dict()) + b"\n")
+        self._first += len(self._leaves)
+        self._leaves, self._held = [], []
+
+
+def _signer(note: bytes, keys: list[str]) -> str | None:
+    """The operator key (verifier key string) whose signature on ``note`` verifies."""
+    for key in keys:
+        try:
+            open_checkpoint(note, [key])
+        except CheckpointError:
+            continue
+        return key
+    return None
 
 
 def mandate_at(ledger: Ledger, auditor: str, size: int) -> Mandate:
@@ -201,7 +252,7 @@ def _verifier_key(key_name: str, public_key: object) -> list[str]:
 
 
 def _lines(ledger: Ledger, size: int) -> Iterator[tuple[int, dict[str, Any], bytes, LogAppend]]:
-    """(log index, entry body, leaf bytes, what its receipt is signed from) for entries [0, size), in order."""
+    """(log index, entry body, leaf bytes, what its receipt is made from) for entries [0, size), in order."""
     position = 0
     while position < size:
         end = min(position + PAGE, size)

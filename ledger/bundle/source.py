@@ -16,7 +16,15 @@ lines and every entry of a dossier held in part (``verified.scope.partial``) are
 so no report treats a partial dossier as whole; the entries handed out are numbered 0, 1,
 2, ... in log order (the projections read a dense sequence).
 
-What is read is what was verified: the file's SHA-256 and length are kept while it is read,
+``BundleEntries`` also hands out the dossiers the checklist rebuilt (``folded()``, a
+``projections.source.FoldedSource``): re-deciding every entry (step 4) evolved each dossier
+with its accepted entries, in log order, with the ledger's own ``evolve`` - what folding the
+entries gives - so a report of everything recorded takes them as they are instead of reading
+and folding ``entries.jsonl`` a second time. A scoped export's dossiers held in part are not
+among them, as they are not among its entries.
+
+What is read is what was verified: the dossiers are the checklist's own; when the entries are
+read again (a cut-off, a listing), the file's SHA-256 and length are kept while it is read,
 and at its end they must be the manifest's (read before the checklist ran, which proved the
 file matched them): a file changed since is ``VerificationFailed`` (step 7), raised before a
 reader that reads to the end (every report) has produced anything.
@@ -26,7 +34,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +43,7 @@ from typing import Any, BinaryIO
 
 from ledger.bundle import layout
 from ledger.bundle.archive import bundle_directory
+from ledger.domain.dossier.state import DossierState
 from ledger.verify import Verified, verify_bundle
 from ledger.verify.errors import MalformedInput, VerificationFailed
 from ledger.verify.files import FileDigest, read_manifest
@@ -48,8 +57,10 @@ class BundleEntries:
     A page that continues the previous one reads on; any other start reads the file again
     from its first line (the projections read forward, from 0)."""
 
-    def __init__(self, path: Path, expected: FileDigest, scope: ScopeReport | None = None) -> None:
+    def __init__(self, path: Path, expected: FileDigest, dossiers: Mapping[str, DossierState],
+                 scope: ScopeReport | None = None) -> None:
         self.path, self.expected, self.scope = path, expected, scope
+        self.dossiers = dossiers  # the checklist's (``Verified.dossiers``)
         # a scoped export: the dossiers held in part are left out
         self.leave_out = None if scope is None else frozenset(scope.partial)
         self._reported = 0  # a scoped export: the position of the next entry handed out
@@ -74,6 +85,10 @@ class BundleEntries:
             elif index >= start:
                 page.append((index, _body(line, index)))
         return page
+
+    def folded(self) -> Mapping[str, DossierState]:
+        """The dossiers the entries handed out make, as the checklist rebuilt them."""
+        return self.dossiers
 
     def _scoped(self, page: list[Entry], start: int, line: bytes, index: int, leave_out: frozenset[str]) -> None:
         """A scoped export's line: withheld lines, and entries of dossiers held in part, are
@@ -148,5 +163,6 @@ def open_verified(path: Path | str, *, trusted_key: str | None = None, against: 
     with bundle_directory(path) as directory:
         manifest = read_manifest(directory)  # the digests the checklist proves the files have
         verified = verify_bundle(directory, trusted_key=trusted_key, against=against, workers=workers)
-        with BundleEntries(directory / layout.ENTRIES, manifest.files[layout.ENTRIES], verified.scope) as entries:
+        with BundleEntries(directory / layout.ENTRIES, manifest.files[layout.ENTRIES], verified.dossiers,
+                           verified.scope) as entries:
             yield VerifiedBundle(verified, entries)

@@ -11,6 +11,7 @@ import re
 import time
 from datetime import date, datetime, timezone
 from functools import lru_cache
+from json.encoder import encode_basestring
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -46,13 +47,24 @@ def entry_text(body: dict[str, Any], payload_text: bytes | None = None) -> tuple
     envelope = body.get("envelope")
     if body.keys() == _BODY_KEYS and type(envelope) is dict and envelope.keys() == _ENVELOPE_KEYS:
         payload = canonical_bytes(envelope["payload"]) if payload_text is None else payload_text
-        head = b"".join((b'{"envelope":{"key_id":', canonical_bytes(envelope["key_id"]), b',"payload":', payload,
-                         b',"signature":', canonical_bytes(envelope["signature"]),
-                         b',"submitter":', canonical_bytes(envelope["submitter"]), b"}"))
-        tail = b"".join((b',"recorded_at":', canonical_bytes(body["recorded_at"]), b',"refusal":',
-                         canonical_bytes(body["refusal"]), b',"verdict":', canonical_bytes(body["verdict"]), b"}"))
+        head = b"".join((b'{"envelope":{"key_id":', _string(envelope["key_id"]), b',"payload":', payload,
+                         b',"signature":', _string(envelope["signature"]),
+                         b',"submitter":', _string(envelope["submitter"]), b"}"))
+        refusal = body["refusal"]
+        tail = b"".join((b',"recorded_at":', _string(body["recorded_at"]), b',"refusal":',
+                         b"null" if refusal is None else canonical_bytes(refusal), b',"verdict":',
+                         _string(body["verdict"]), b"}"))
         return head, tail
     return None
+
+
+def _string(value: Any) -> bytes:
+    """``canonical_bytes(value)``; for ASCII text (ids, the signature, the verdict, the time)
+    without its checks: RFC 8785 escapes such text as the standard library does - the quote,
+    the backslash, and control characters as \\b \\t \\n \\f \\r or \\u00xx in lower case."""
+    if type(value) is str and value.isascii():
+        return encode_basestring(value).encode("ascii")
+    return canonical_bytes(value)
 
 
 def leaf_from_text(text: tuple[bytes, bytes], log_index: int) -> bytes:

@@ -193,7 +193,8 @@ def _spawn(niceness: int, key: Ed25519PrivateKey | None) -> _Worker:
     path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p)
     process = subprocess.Popen([sys.executable, "-m", "ledger.infra.ed25519_worker", str(niceness)],
                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0,
-                               env={**os.environ, "PYTHONPATH": path})
+                               env={**os.environ, "PYTHONPATH": path},
+                               process_group=0)  # a group of its own: Ctrl-C stops the parent, which closes its input
     worker = _Worker(process)
     if key is not None:
         try:
@@ -426,7 +427,7 @@ class Batch(_Session):
     def __init__(self, pool: Ed25519Pool, workers: list[_Worker]) -> None:
         super().__init__(pool, workers)
         self._unsent: list[Check] = []  # checks not sent yet
-        self._frames = 0
+        self._load = [0] * len(workers)  # checks sent to each worker in this batch
         self._answers = bytearray()  # per check sent, filled in as replies are read
         self._results: list[bool] | None = None
 
@@ -442,7 +443,7 @@ class Batch(_Session):
     def results(self) -> list[bool]:
         """Whether each queued signature verifies, in order (waits for the workers)."""
         if self._results is None:
-            self._flush()
+            self._flush(last=True)
             self._wait_for(self)
             self._results = [answer == 1 for answer in self._answers]
         return self._results
@@ -463,17 +464,33 @@ class Batch(_Session):
             self._submit(i, _Request(encode_sign(part), 64 * len(part), signing, partial(signing._fill, first)))
         return signing
 
-    def _flush(self) -> None:
-        """Send the checks not sent yet as one frame, to the workers in turn."""
+    def _flush(self, last: bool = False) -> None:
+        """Send the checks not sent yet: as one frame to the worker given the fewest so far;
+        the ``last`` ones of the batch split so that every worker ends with about as many.
+        The batch waits for its slowest worker: evened out, no core is left idle at the end
+        while one worker still holds frames the other could have verified."""
         unsent = self._unsent
         if not unsent:
             return
         self._unsent = []
+        load = self._load if self._workers and len(self._load) == len(self._workers) else [0]  # in-line: one frame
+        if last and len(load) > 1:
+            share = -(-(sum(load) + len(unsent)) // len(load))  # what each worker should end with
+            start = 0
+            for i in sorted(range(len(load)), key=load.__getitem__):
+                part = unsent[start:start + max(0, share - load[i])]
+                if part:
+                    self._send(i, part)
+                    start += len(part)
+            return
+        self._send(min(range(len(load)), key=load.__getitem__), unsent)
+
+    def _send(self, i: int, checks: list[Check]) -> None:
         first = len(self._answers)
-        self._answers += bytes(len(unsent))
-        i = self._frames % len(self._workers) if self._workers else 0
-        self._frames += 1
-        self._submit(i, _Request(encode_verify(unsent), len(unsent), self, partial(self._take, first)))
+        self._answers += bytes(len(checks))
+        if i < len(self._load):
+            self._load[i] += len(checks)
+        self._submit(i, _Request(encode_verify(checks), len(checks), self, partial(self._take, first)))
 
     def _take(self, first: int, reply: bytes) -> None:
         self._answers[first:first + len(reply)] = reply

@@ -35,18 +35,24 @@ checks the manifest's scope (its counts, and the mandate against the registry en
 
 Ed25519 signatures are checked on the worker processes of an ``Ed25519Pool`` while the main
 process streams; the reported failure is the one at the lowest log index (then the lowest step).
+A receipt signature that is the previous receipt's, over the same bytes (format 2 receipts all
+carry the bundle checkpoint's), is not sent again: the one verification holds for each, and a
+failure is reported at the first receipt that carries it.
 Memory does not grow with the number of entries; the dossier states do grow with the
 number of clients.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from hashlib import sha256
 from pathlib import Path
+from types import MappingProxyType
 
 from ledger.bundle import layout
 from ledger.domain.checkpoint import verifier_key_string
+from ledger.domain.dossier import DossierState
 from ledger.domain.entry import ACCEPTED
 from ledger.domain.envelope import key_id_for
 from ledger.domain.errors import InvalidSubmission
@@ -80,6 +86,9 @@ class Verified:
     anchor: str  # what the operator keys were trusted by
     against: int | None = None  # the size of the auditor's checkpoint the log extends
     scope: ScopeReport | None = None  # a scoped export: what it withholds, the dossiers held in part
+    # every dossier re-decided whole (4), as its accepted entries left it: what folding the
+    # held entries gives (``projections.history.fold``), a scoped export's partial ones left out
+    dossiers: Mapping[str, DossierState] = field(default_factory=dict, repr=False, compare=False)
 
 
 def verify_bundle(directory: Path | str, *, trusted_key: str | None = None, against: bytes | None = None,
@@ -114,6 +123,8 @@ class _Run:
     withheld: Withheld = field(default_factory=Withheld)
     size: int = 0
     _recorded_at: str = ""
+    _receipt_job: tuple[bytes, bytes] = (b"", b"")  # the last receipt signature sent, and the bytes it signs
+    _repeated: int = 0  # receipt signatures that are that one again
 
     def __post_init__(self) -> None:
         self.files = {name: Lines(self.directory / name) for name in layout.FILES}
@@ -137,16 +148,22 @@ class _Run:
                      for index, step in self.signatures.finish()]
         if not failures:
             failures = self.tree.final() + self._final_checks()
-            failures = failures or self._file_checks()
+            failures = failures or self._receipt_checkpoints() or self._file_checks()
         if failures:
             raise min(failures, key=lambda failure: failure.order)
+        dossiers = self._whole_dossiers()
         return Verified(
             origin=self.manifest.origin, tree_size=self.size, checkpoints=self.tree.notes.count,
-            signatures=self.signatures.verified, clients=len(self.replay.dossiers.keys() - self.withheld.partial.keys()),
+            signatures=self.signatures.verified + self._repeated, clients=len(dossiers),
             operator_keys=[verifier_key_string(self.manifest.key_name, k) for k in self.replay.operator_keys],
             anchor=self.tree.anchored, against=None if self.old is None else self.old.tree_size,
-            scope=self._scope_report(),
+            scope=self._scope_report(), dossiers=dossiers,
         )
+
+    def _whole_dossiers(self) -> Mapping[str, DossierState]:
+        dossiers, partial = self.replay.dossiers, self.withheld.partial
+        return MappingProxyType({client: state for client, state in dossiers.items() if client not in partial}
+                                if partial else dossiers)
 
     def _scope_report(self) -> ScopeReport | None:
         claim, withheld = self.manifest.scope, self.withheld
@@ -201,7 +218,7 @@ class _Run:
             raise VerificationFailed(3, exc.rule, f"the ledger could not have accepted this envelope: {exc}",
                                      log_index=index) from exc
         signatures.add(index, 3, public_key, entry.signature, entry.signed_payload)
-        if not registry_entry and self.withheld.undecidable(payload.get("client_ref")):
+        if not registry_entry and self.withheld.partial and self.withheld.undecidable(payload.get("client_ref")):
             return digest  # after a withheld entry of its dossier: not re-decided (withheld.py)
 
         decided, why = replay.decide(payload, submitter, recorded_at)  # (4)
@@ -224,8 +241,12 @@ class _Run:
         if line is None:
             raise VerificationFailed(2, "receipt.missing", f"{layout.RECEIPTS} has no receipt for this entry",
                                      log_index=index)
-        signature, signed = self.receipts.check(line, index, entry, digest)
-        self.signatures.add(index, 2, self.receipt_key, signature, signed)
+        job = self.receipts.check(line, index, entry, digest)
+        if job == self._receipt_job:  # format 2: each receipt proves against the bundle's checkpoint, whose
+            self._repeated += 1  # signature was sent with the first: it holds (or fails, at that index) for all
+            return
+        self._receipt_job = job
+        self.signatures.add(index, 2, self.receipt_key, *job)
 
     # --- (5), (7) once every entry is in -------------------------------------------------
 
@@ -250,6 +271,14 @@ class _Run:
             failures.append(VerificationFailed(7, "checkpoint.file", f"{layout.CHECKPOINT} is not the newest checkpoint",
                                                where=layout.CHECKPOINT))
         return failures + self._anchor() + self._scope_checks()
+
+    def _receipt_checkpoints(self) -> list[VerifyError]:
+        """Format 2: every receipt proves inclusion in the bundle's newest checkpoint, the whole note
+        (its signature lines too); checked once the tree is known good, so that a history cut short
+        is reported where it was cut."""
+        return [VerificationFailed(2, "receipt.checkpoint", "the receipt's checkpoint note is not the bundle's "
+                                   "newest checkpoint, byte for byte", log_index=index)
+                for note, index in self.receipts.notes_seen.items() if note != self.tree.notes.newest_note]
 
     def _scope_checks(self) -> list[VerifyError]:
         """A scoped export's manifest against what was read: its counts, and the mandate

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ledger.domain.checkpoint import open_checkpoint
 from ledger.domain.receipt import Receipt, receipt_from_dict
@@ -98,3 +99,43 @@ def test_the_export_is_for_the_operator_and_mandated_auditors(world: ApiWorld, p
     with pytest.raises(ProblemError) as refused:
         world.client(party).download_export(tmp_path / "export.tar.gz")
     assert refused.value.status == 403
+
+
+def test_with_a_witness_policy_the_published_checkpoint_is_the_cosigned_one(world: ApiWorld) -> None:
+    """Before any checkpoint has the quorum: 404 (JSON problem, and plain for the tiles), the
+    newest at /checkpoint/newest; once the newest is cosigned, it is served under the policy."""
+    from sqlalchemy import update
+
+    from api.app import create_app
+    from api.settings import ApiSettings
+    from ledger.domain.cosignature import cosign, cosigner_vkey, with_signatures
+    from ledger.domain.witness_policy import parse_policy
+    from ledger.infra.storage.tables import checkpoints
+    from ledger.verify.witnesses import check_witnesses
+    from tests.api.bridge import ASGIBridge
+
+    key = Ed25519PrivateKey.generate()
+    vkey = cosigner_vkey("a.example/w", key.public_key().public_bytes_raw())
+    policy = parse_policy(f"witness A {vkey} http://127.0.0.1:9\nquorum A\n".encode())
+    app = create_app(ApiSettings(dataclasses.replace(world.settings, witness_policy=policy)))
+    http = httpx.Client(transport=ASGIBridge(app), base_url=BASE_URL)
+    try:
+        refused = http.get("/v1/log/checkpoint")
+        assert refused.status_code == 404 and refused.json()["rule"] == "checkpoint.not-witnessed"
+        assert http.get("/log/checkpoint").status_code == 404
+        newest = http.get("/v1/log/checkpoint/newest").json()
+        assert newest["tree_size"] == http.get("/v1/health").json()["log_size"]
+
+        note = newest["note"].encode()
+        body = note[:note.index(b"\n\n") + 1]
+        cosigned = with_signatures(note, [cosign(body, "a.example/w", key, 1_767_225_600)])
+        with app.state.ledger.engine.begin() as connection:
+            connection.execute(update(checkpoints).where(checkpoints.c.tree_size == newest["tree_size"])
+                               .values(note=cosigned.decode()))
+        served = http.get("/v1/log/checkpoint").json()
+        assert served["tree_size"] == newest["tree_size"] and served["note"].encode() == cosigned
+        assert check_witnesses(cosigned, policy).cosigned == {"A": 1_767_225_600}
+        assert http.get("/log/checkpoint").content == cosigned
+    finally:
+        http.close()
+        app.state.ledger.close()

@@ -20,6 +20,7 @@ from cli.main import main
 from ledger.bundle.export import export_bundle
 from ledger.domain.cosignature import cosigner_vkey
 from ledger.domain.witness_policy import parse_policy
+from ledger.verify.witnesses import check_witnesses
 from ledger.witness.state import WitnessState
 from ledger.witness.witness import Witness
 from tests.e2e.server import free_port, running
@@ -73,9 +74,13 @@ def test_a_2_of_3_policy_publishes_cosigned_checkpoints(tmp_path: Path, capsys: 
         app = create_app(ApiSettings(served, signing_workers=0))
         url = stack.enter_context(running(app, lifespan=True))
 
-        httpx.get(f"{url}/v1/log/checkpoint").raise_for_status()  # a checkpoint of the log now
+        httpx.get(f"{url}/v1/log/checkpoint/newest").raise_for_status()  # a checkpoint of the log now
         note = newest_note(url, cosigned=2)
         assert cosigners_on(note, keys) == ["a.example/w", "b.example/w"]  # C is down: 2 of 3, quorum met
+        policy = parse_policy(policy_file.read_bytes())
+        published = httpx.get(f"{url}/v1/log/checkpoint").json()  # the published checkpoint: this one
+        assert published["note"].encode() == note and check_witnesses(note, policy).tree_size == published["tree_size"]
+        assert httpx.get(f"{url}/log/checkpoint").content == note  # the tiles' too
         bundle = tmp_path / "bundle"
         export_bundle(app.state.ledger, bundle)
         assert main(["verify", str(bundle), "--witness-policy", str(policy_file)]) == 0
@@ -88,6 +93,11 @@ def test_a_2_of_3_policy_publishes_cosigned_checkpoints(tmp_path: Path, capsys: 
         httpx.get(f"{url}/v1/log/checkpoint").raise_for_status()
         note = newest_note(url, cosigned=1)  # one round asks A and B together and stores what came back
         assert cosigners_on(note, keys) == ["a.example/w"]
+        newest = httpx.get(f"{url}/v1/log/checkpoint/newest").json()
+        still = httpx.get(f"{url}/v1/log/checkpoint").json()  # short of the quorum: the older one stays published
+        assert still["tree_size"] < newest["tree_size"] and still["note"] == published["note"]
+        assert check_witnesses(still["note"].encode(), policy).cosigned.keys() == {"A", "B"}
+        assert httpx.get(f"{url}/log/checkpoint").text == still["note"]
         bundle = tmp_path / "bundle-later"
         export_bundle(app.state.ledger, bundle)
         assert main(["verify", str(bundle), "--witness-policy", str(policy_file)]) == 3

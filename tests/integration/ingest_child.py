@@ -21,7 +21,7 @@ from ledger.settings import Settings, load_keys
 
 def main(database_url: str, key_dir: str, batch_dir: str, out: str) -> None:
     operator_key, pseudonym_key = load_keys(Path(key_dir))
-    ledger = Ledger(Settings(database_url, operator_key, pseudonym_key, checkpoint_every_entries=16))
+    ledger = Ledger(Settings(database_url, operator_key, pseudonym_key))
     Path(out + ".ready").touch()
     with open(out, "ab") as written:
         for batch in sorted(Path(batch_dir).glob("*.json")):

@@ -25,7 +25,10 @@ from ledger.domain.canonical import canonical_bytes
 from ledger.domain.checkpoint import open_checkpoint
 from ledger.domain.entry import leaf_bytes
 from ledger.domain.merkle import leaf_hash, root_hash
-from ledger.domain.receipt import Receipt
+from ledger.domain.receipt import Receipt, receipt_from_dict
+from ledger.domain.receipt_check import verify_receipt
+from ledger.domain.signed_receipt import SignedReceipt, sign_receipt
+from ledger.domain.tlog_proof import format_tlog_proof
 from ledger.infra.storage.tables import log_entries
 from ledger.settings import Settings
 from ledger.verify import MalformedInput, VerificationFailed, verify_bundle
@@ -83,15 +86,22 @@ def test_the_bundle_is_the_log_and_verifies(world: World, tmp_path: Path) -> Non
     with world.ledger.engine.connect() as connection:
         appended = [bytes(h) for h in connection.execute(select(log_entries.c.leaf_hash).order_by(log_entries.c.log_index)).scalars()]
     assert [leaf_hash(line) for line in entries] == appended
-    # the bundle's receipts say what the submitters' receipts say, and the checkpoint each
-    # submitter's receipt proves inclusion in is one of the bundle's checkpoints
+    # the bundle's receipts are of the submitters' format and say what theirs say, proved against
+    # the bundle's newest checkpoint; the checkpoint each submitter's receipt proves inclusion in
+    # is one of the bundle's checkpoints
     by_index = {json.loads(line)["log_index"]: json.loads(line) for line in stored_receipts}
     notes = {json.loads(line)["note"] for line in read_lines(bundle / layout.CHECKPOINTS)}
+    envelopes = {i: body["envelope"] for i, body in world.ledger.entries(0, size)}
+    newest_note = (bundle / layout.CHECKPOINT).read_bytes()
     for receipt in receipts:
-        given = receipt.as_dict()
-        assert {k: v for k, v in by_index[receipt.log_index].items() if k in given} == \
-            {k: v for k, v in given.items() if k in by_index[receipt.log_index]}
+        given, exported = receipt.as_dict(), receipt_from_dict(by_index[receipt.log_index])
+        assert isinstance(exported, Receipt) and exported.checkpoint == newest_note and exported.tree_size == size
+        assert {k: v for k, v in given.items() if k not in ("tree_size", "tlog_proof")} == \
+            {k: v for k, v in exported.as_dict().items() if k not in ("tree_size", "tlog_proof")}
+        assert verify_receipt(exported, [world.ledger.transparency.verifier_key], envelopes[receipt.log_index]).size \
+            == size  # as a submitter checks its own (trajectledger receipt verify)
         assert receipt.checkpoint.decode() in notes
+    assert len(stored_receipts) == size
 
     # anyone can recompute the tree: a few lines of hashlib give the newest checkpoint's root
     def mth(hashes: list[bytes]) -> bytes:
@@ -126,10 +136,14 @@ def test_verify_uses_worker_processes_and_reports_the_same_first_failure(world: 
     export_bundle(world.ledger, tmp_path / "bundle")
     assert verify_bundle(tmp_path / "bundle", workers=2).tree_size == world.ledger.log_size()
     receipts = read_lines(tmp_path / "bundle" / layout.RECEIPTS)
-    forged = json.loads(receipts[9])
-    body = {name: value for name, value in forged.items() if name != "signature"}  # only the signature can notice:
-    forged["signature"] = base64.b64encode(Ed25519PrivateKey.generate().sign(canonical_bytes(body))).decode()
-    receipts[9] = json.dumps(forged, sort_keys=True, separators=(",", ":")).encode()
+    forged = receipt_from_dict(json.loads(receipts[9]))
+    assert isinstance(forged, Receipt)
+    body, _, signature_line = forged.checkpoint.partition(b"\n\n")  # only the checkpoint's signature can notice:
+    name, blob = signature_line.decode().split(" ")[1:]  # another key's signature under the operator's key hash
+    fake = base64.b64decode(blob)[:4] + Ed25519PrivateKey.generate().sign(body + b"\n")
+    note = body + b"\n\n" + f"\u2014 {name} {base64.b64encode(fake).decode()}\n".encode()
+    receipts[9] = canonical_bytes({**forged.as_dict(), "tlog_proof": format_tlog_proof(
+        forged.log_index, forged.proof(), note, forged.extra()).decode()})
     (tmp_path / "bundle" / layout.RECEIPTS).write_bytes(b"".join(line + b"\n" for line in receipts))
     for workers in (0, 2):
         with pytest.raises(VerificationFailed) as caught:
@@ -282,3 +296,100 @@ def test_the_commands_and_their_exit_codes(world: World, tmp_path: Path, capsys:
     (tmp_path / "bundle" / layout.ENTRIES).write_bytes(entries.replace(b'"rung":2', b'"rung":3', 1))
     assert run_cli(["verify", str(tmp_path / "bundle")]) == 3
     assert "FAILED: entry 8: step (2)" in capsys.readouterr().out
+
+
+def rewrite(bundle: Path, name: str, data: bytes) -> None:
+    """Replace one file of the bundle and its digest in the manifest (as an exporter would)."""
+    (bundle / name).write_bytes(data)
+    manifest = json.loads((bundle / layout.MANIFEST).read_text())
+    manifest["files"][name] = {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+    (bundle / layout.MANIFEST).write_bytes(layout.manifest_bytes(manifest))
+
+
+def test_a_bundle_with_format_1_receipts_still_verifies(world: World, tmp_path: Path) -> None:
+    """Bundles exported before carry one operator signature per receipt: still read and checked."""
+    populate(world, clients=1)
+    bundle = tmp_path / "bundle"
+    export_bundle(world.ledger, bundle)
+    key, key_id = world.ledger.settings.operator_key, world.ledger.operator_key_id
+    old = []
+    for line in read_lines(bundle / layout.RECEIPTS):
+        fields = {k: v for k, v in json.loads(line).items() if k not in ("receipt_version", "tree_size", "tlog_proof")}
+        old.append(canonical_bytes(sign_receipt(SignedReceipt(**fields), key, key_id).as_dict()) + b"\n")
+    rewrite(bundle, layout.RECEIPTS, b"".join(old))
+    assert verify_bundle(bundle, workers=0).tree_size == world.ledger.log_size()
+    forged = json.loads(old[4])
+    forged["signature"] = base64.b64encode(Ed25519PrivateKey.generate().sign(b"another")).decode()
+    old[4] = canonical_bytes(forged) + b"\n"
+    rewrite(bundle, layout.RECEIPTS, b"".join(old))
+    with pytest.raises(VerificationFailed) as caught:
+        verify_bundle(bundle, workers=0)
+    assert (caught.value.log_index, caught.value.step, caught.value.rule) == (4, 2, "signature.invalid")
+
+
+def proof_receipt_edited(receipt: Receipt, edit: str, other_note: bytes) -> dict[str, Any]:
+    data = receipt.as_dict()
+    if edit == "proof":  # one hash of the inclusion proof flipped
+        hashes = list(receipt.proof())
+        hashes[0] = bytes([hashes[0][0] ^ 1]) + hashes[0][1:]
+        data["tlog_proof"] = format_tlog_proof(receipt.log_index, hashes, receipt.checkpoint, receipt.extra()).decode()
+    elif edit == "checkpoint":  # proved against another (older, genuinely signed) checkpoint of the log
+        data["tlog_proof"] = format_tlog_proof(receipt.log_index, receipt.proof(), other_note, receipt.extra()).decode()
+    elif edit == "verdict":  # the receipt and its proof's extra data agree, but not with the entry
+        verdict = "refused" if receipt.verdict == "accepted" else "accepted"
+        changed = Receipt(receipt.envelope_id, verdict, receipt.refusal, receipt.recorded_at, receipt.log_index,
+                          receipt.leaf_hash, receipt.tree_size, receipt.checkpoint, receipt.proof())
+        data = changed.as_dict()
+    return data
+
+
+@pytest.mark.parametrize(("edit", "rule"), [("proof", "receipt.inclusion"), ("checkpoint", "receipt.checkpoint"),
+                                            ("verdict", "receipt.differs")])
+def test_an_edited_proof_receipt_fails_on_its_entry(world: World, tmp_path: Path, edit: str, rule: str) -> None:
+    populate(world, clients=1)
+    bundle = tmp_path / "bundle"
+    export_bundle(world.ledger, bundle)
+    lines = read_lines(bundle / layout.RECEIPTS)
+    first_note = json.loads(read_lines(bundle / layout.CHECKPOINTS)[0])["note"].encode()
+    receipt = receipt_from_dict(json.loads(lines[5]))
+    assert isinstance(receipt, Receipt)
+    lines[5] = canonical_bytes(proof_receipt_edited(receipt, edit, first_note))
+    rewrite(bundle, layout.RECEIPTS, b"".join(line + b"\n" for line in lines))
+    with pytest.raises(VerificationFailed) as caught:
+        verify_bundle(bundle, workers=0)
+    assert (caught.value.log_index, caught.value.step, caught.value.rule) == (5, 2, rule)
+
+
+def test_receipts_proving_against_a_later_checkpoint_than_the_bundles_fail(world: World, tmp_path: Path) -> None:
+    """Every receipt of a bundle proves inclusion in the bundle's own newest checkpoint: receipts
+    taken from a later export (valid proofs, genuine signatures) do not pass for this bundle's."""
+    populate(world, clients=1)
+    earlier = tmp_path / "earlier"
+    export_bundle(world.ledger, earlier)
+    populate(world, clients=1)
+    later = tmp_path / "later"
+    export_bundle(world.ledger, later)
+    count = len(read_lines(earlier / layout.RECEIPTS))
+    assert len(read_lines(later / layout.RECEIPTS)) > count
+    assert verify_bundle(earlier, workers=0).tree_size == count
+    swapped = read_lines(later / layout.RECEIPTS)[:count]
+    rewrite(earlier, layout.RECEIPTS, b"".join(line + b"\n" for line in swapped))
+    with pytest.raises(VerificationFailed) as caught:
+        verify_bundle(earlier, workers=0)
+    assert (caught.value.step, caught.value.rule) == (2, "receipt.checkpoint")
+
+
+def test_a_receipt_whose_checkpoint_signature_line_was_edited_fails_on_its_entry(world: World, tmp_path: Path) -> None:
+    """The receipt's checkpoint must be the bundle's newest note byte for byte: an edited key name
+    on its signature line (which the signature itself does not cover) is found on that entry."""
+    populate(world, clients=1)
+    bundle = tmp_path / "bundle"
+    export_bundle(world.ledger, bundle)
+    lines = read_lines(bundle / layout.RECEIPTS)
+    name = world.ledger.transparency.key_name.encode()
+    assert b"\xe2\x80\x94 " + name + b" " in lines[3]
+    lines[3] = lines[3].replace(b"\xe2\x80\x94 " + name + b" ", b"\xe2\x80\x94 " + name + b"x ")
+    rewrite(bundle, layout.RECEIPTS, b"".join(line + b"\n" for line in lines))
+    with pytest.raises(VerificationFailed) as caught:
+        verify_bundle(bundle, workers=0)
+    assert (caught.value.log_index, caught.value.step, caught.value.rule) == (3, 2, "receipt.checkpoint")

@@ -1,4 +1,5 @@
-"""The commands that only read (``status``, ``replay``, ``flags``, ``payments``, ``read-models``) run on
+"""The commands that only read (``status``, ``replay``, ``flags``, ``payments``, ``read-models``,
+``indicators``, ``follow-ups``, ``receipt``) run on
 the operator's database with no keys configured, and print what they print with the keys; the
 commands that write or sign still refuse to start without them; a read never creates a ledger."""
 
@@ -9,10 +10,12 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from sqlalchemy import delete
 
 from cli.main import main
 from ledger.application import Ledger
 from ledger.domain.envelope import private_key_pem
+from ledger.infra.storage.tables import checkpoints
 from ledger.reader import LedgerReader
 from ledger.settings import OPERATOR_KEY_FILE, PSEUDONYM_KEY_FILE
 from ledger.synthetic import generate
@@ -25,6 +28,8 @@ READS = [
     ["flags", "--format", "json"],
     ["payments", "--peildatum", "2026-06-30", "--format", "json"],
     ["read-models"],
+    ["indicators", "--peildatum", "2026-06-30", "--format", "json"],
+    ["follow-ups", "--peildatum", "2026-06-30", "--format", "json"],
 ]
 
 
@@ -71,6 +76,59 @@ def test_the_reads_need_no_keys_and_print_what_they_print_with_them(
     monkeypatch.delenv("TRAJECTLEDGER_KEY_DIR", raising=False)
     code, out, _ = _run(["payments", "--peildatum", "2026-06-30", "--format", "json"], capsys)
     assert code == 0 and sum(c["owed_cents"] for c in json.loads(out)["contracts"]) > 0
+    code, out, _ = _run(["indicators", "--peildatum", "2026-06-30", "--format", "json"], capsys)
+    assert code == 0 and json.loads(out)["measures"]
+
+
+def test_a_receipt_needs_no_keys_and_is_the_one_printed_with_them(
+        recorded: tuple[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    url, keys = recorded
+    monkeypatch.setenv("TRAJECTLEDGER_DATABASE_URL", url)
+    reader = LedgerReader(url)
+    try:
+        entries = reader.entries(0, 10_000)
+    finally:
+        reader.close()
+    # the genesis entry, one in the middle of a batch, the last one: a proof of each shape
+    chosen = [entries[0], entries[len(entries) // 2], entries[-1]]
+    monkeypatch.setenv("TRAJECTLEDGER_KEY_DIR", str(keys))
+    vkey = tmp_path / "vkey"
+    vkey.write_text(_run(["checkpoint", "--verifier-key"], capsys)[1])
+    for index, body in chosen:
+        envelope_id = body["envelope"]["payload"]["envelope_id"]
+        for extra in ([], ["--tlog-proof"]):
+            monkeypatch.setenv("TRAJECTLEDGER_KEY_DIR", str(keys))
+            with_keys = _run(["receipt", envelope_id, *extra], capsys)
+            monkeypatch.delenv("TRAJECTLEDGER_KEY_DIR")
+            without = _run(["receipt", envelope_id, *extra], capsys)
+            assert with_keys[0] == 0 and without == (0, with_keys[1], ""), (index, extra)
+        printed = tmp_path / "receipt.tlog-proof"
+        printed.write_text(without[1])
+        envelope = tmp_path / "envelope.json"
+        envelope.write_text(json.dumps(body["envelope"]))
+        code, out, _ = _run(["receipt-verify", str(printed), "--envelope", str(envelope),
+                             "--trusted-operator-key", str(vkey)], capsys)
+        assert code == 0 and out.startswith(f"OK: entry {index} "), out
+    code, out, err = _run(["receipt", "00000000-0000-4000-8000-000000000000"], capsys)
+    assert (code, out) == (2, "") and "no envelope" in err
+
+
+def test_a_receipt_with_no_stored_checkpoint_asks_for_the_keys_that_would_sign_one(
+        recorded: tuple[str, Path], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    url, _ = recorded
+    monkeypatch.setenv("TRAJECTLEDGER_DATABASE_URL", url)
+    monkeypatch.delenv("TRAJECTLEDGER_KEY_DIR", raising=False)
+    reader = LedgerReader(url)
+    try:
+        last_index, last = reader.entries(0, 10_000)[-1]
+        with reader.engine.begin() as connection:  # as a ledger written before every write stored its checkpoint
+            connection.execute(delete(checkpoints).where(checkpoints.c.tree_size > last_index))
+    finally:
+        reader.close()
+    code, out, err = _run(["receipt", last["envelope"]["payload"]["envelope_id"]], capsys)
+    assert (code, out) == (78, "") and f"no stored checkpoint covers entry {last_index}" in err
+    assert "TRAJECTLEDGER_KEY_DIR" in err
 
 
 def test_writing_and_signing_still_refuse_without_keys(recorded: tuple[str, Path], tmp_path: Path,
@@ -84,7 +142,7 @@ def test_writing_and_signing_still_refuse_without_keys(recorded: tuple[str, Path
     before.close()
     envelopes = tmp_path / "envelopes.json"
     envelopes.write_text("[]")
-    for argv in (["submit-local", str(envelopes)], ["checkpoint"], ["check"]):
+    for argv in (["submit-local", str(envelopes)], ["checkpoint"], ["check"]):  # they sign or write
         code, out, err = _run(argv, capsys)
         assert (code, out) == (78, "") and "TRAJECTLEDGER_KEY_DIR is not set" in err, argv
     after = LedgerReader(url)

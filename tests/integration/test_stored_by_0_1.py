@@ -13,9 +13,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from ledger.application import Ledger
 from ledger.bundle.export import export_bundle
 from ledger.domain.envelope import b64encode, public_key_bytes, sign
-from ledger.domain.receipt import receipt_from_dict
+from ledger.domain.receipt import Receipt, receipt_from_dict
 from ledger.domain.receipt_check import verify_receipt
-from ledger.domain.signed_receipt import SignedReceipt, verify_signed_receipt
 from ledger.infra.storage.integrity import check_store
 from ledger.settings import Settings, load_keys
 from ledger.verify import verify_bundle
@@ -42,10 +41,10 @@ def test_a_ledger_stored_by_0_1_reads_back_verifies_and_grows(tmp_path: Path) ->
         verify_receipt(receipt, [ledger.transparency.verifier_key], claim["envelope"])
         ledger.dossier(claim["envelope"]["payload"]["client_ref"])  # reads back
         export_bundle(ledger, tmp_path / "before")
-        # receipts of format 1 (one operator signature each, as 0.1 gave them out) still verify
+        # the bundle's receipt of an entry stored by 0.1 is a proof receipt too, against the bundle's checkpoint
         kept = receipt_from_dict(json.loads((tmp_path / "before" / "receipts.jsonl").read_bytes().splitlines()[receipt.log_index]))
-        assert isinstance(kept, SignedReceipt) and kept.leaf_hash == receipt.leaf_hash
-        verify_signed_receipt(kept, public_key_bytes(operator_key))
+        assert isinstance(kept, Receipt) and kept.leaf_hash == receipt.leaf_hash and kept.tree_size == ENTRIES
+        verify_receipt(kept, [ledger.transparency.verifier_key], claim["envelope"])
         verified = verify_bundle(tmp_path / "before", against=(FIXTURE / "checkpoint.txt").read_bytes(), workers=0)
         assert verified.tree_size == ENTRIES and verified.against == ENTRIES
         new_key = public_key_bytes(Ed25519PrivateKey.generate())

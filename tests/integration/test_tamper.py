@@ -73,7 +73,6 @@ def fork(tmp_path_factory: pytest.TempPathFactory, bundle: Bundle) -> Bundle:
     """Another history under the same operator key and origin (a split view)."""
     tmp = tmp_path_factory.mktemp("fork")
     world = world_with_key(f"sqlite:///{tmp}/ledger.sqlite3", bundle.operator_key)
-    world.ledger.transparency.every_entries = 8
     populate(world, clients=4)
     export_bundle(world.ledger, tmp / "bundle")
     world.ledger.close()
@@ -216,6 +215,17 @@ def test_a_checkpoint_by_another_key_fails(bundle: Bundle) -> None:
     assert (found.step, found.rule, found.log_index) == (5, "checkpoint.signature", body["tree_size"] - 1)
 
 
+def as_format_1(receipts: bytes, operator_key: Ed25519PrivateKey) -> bytes:
+    """The receipts re-signed one by one (format 1): the exported format-2 receipts prove inclusion
+    in the bundle's newest checkpoint, which the forged append replaces, so the forger (holding the
+    operator key) re-signs them the older way, which still verifies."""
+    lines = []
+    for line in receipts.splitlines():
+        fields = {k: v for k, v in json.loads(line).items() if k not in ("receipt_version", "tree_size", "tlog_proof")}
+        lines.append(canonical_bytes(sign_receipt(SignedReceipt(**fields), operator_key).as_dict()) + b"\n")
+    return b"".join(lines)
+
+
 def forge_append(files: dict[str, bytes], body: dict[str, Any], operator_key: Ed25519PrivateKey,
                  key_name: str, origin: str) -> dict[str, bytes]:
     """Append an entry as a dishonest operator could: its receipt and a checkpoint over it,
@@ -233,7 +243,7 @@ def forge_append(files: dict[str, bytes], body: dict[str, Any], operator_key: Ed
     return reseal({
         **files,
         layout.ENTRIES: entries,
-        layout.RECEIPTS: files[layout.RECEIPTS] + canonical_bytes(receipt.as_dict()) + b"\n",
+        layout.RECEIPTS: as_format_1(files[layout.RECEIPTS], operator_key) + canonical_bytes(receipt.as_dict()) + b"\n",
         layout.CHECKPOINTS: files[layout.CHECKPOINTS] + canonical_bytes(
             {"note": note.decode(), "tree_size": index + 1}) + b"\n",
         layout.CHECKPOINT: note,

@@ -143,6 +143,21 @@ def test_a_rerun_writes_only_what_is_new(world: World, tmp_path: Path) -> None:
         assert read_log(from_files(tmp_path), name, public, checkpoint.note, entries=False).root == checkpoint.root_hash
 
 
+def test_the_files_publish_the_checkpoint_they_are_given(world: World, tmp_path: Path) -> None:
+    """``trajectledger tiles`` with a witness policy writes up to the published (cosigned) checkpoint,
+    an older one than the newest: its note and the tiles its tree needs, none of a later tree."""
+    grow(world, (300,))
+    older = world.ledger.transparency.latest()
+    assert older is not None
+    grow(world, (10,), first=300)
+    written = write_tiles(tiles_of(world), tmp_path, older)
+    assert written.tree_size == older.tree_size < world.ledger.transparency.size()
+    assert (tmp_path / "checkpoint").read_bytes() == older.note
+    name, public = key(world)
+    assert read_log(from_files(tmp_path), name, public).root == older.root_hash
+    assert not (tmp_path / f"tile/0/001.p/{world.ledger.transparency.size() - 256}").exists()
+
+
 def test_an_entry_a_bundle_cannot_frame(world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Stand-in for an entry over 65535 bytes: with the limit lowered, every entry is too large.
     Its bundle is not written (and named); the hash tiles still give the root."""
@@ -189,6 +204,25 @@ def test_the_tiles_command(database_url: str, tmp_path: Path, monkeypatch: pytes
     assert main(["tiles", str(tmp_path / "other")]) == 2
     captured = capsys.readouterr()
     assert "no signed checkpoint" in captured.err and "Traceback" not in captured.err and captured.out == ""
+
+
+def test_the_tiles_command_publishes_only_what_the_witness_quorum_cosigned(
+        database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from ledger.domain.cosignature import cosigner_vkey
+
+    create_keys(tmp_path / "keys")
+    witness = Ed25519PrivateKey.generate().public_key().public_bytes_raw()
+    policy = tmp_path / "policy.txt"
+    policy.write_text(f"witness A {cosigner_vkey('a.example/w', witness)} http://127.0.0.1:9\nquorum A\n")
+    monkeypatch.setenv("TRAJECTLEDGER_KEY_DIR", str(tmp_path / "keys"))
+    monkeypatch.setenv("TRAJECTLEDGER_DATABASE_URL", database_url)
+    monkeypatch.setenv("TRAJECTLEDGER_WITNESS_POLICY", str(policy))
+    assert main(["tiles", str(tmp_path / "tiles")]) == 2  # the genesis checkpoint, not cosigned
+    captured = capsys.readouterr()
+    assert "no checkpoint is cosigned by the witness quorum (A)" in captured.err and "witness push" in captured.err
+    assert captured.out == "" and not (tmp_path / "tiles" / "checkpoint").exists()
 
 
 class CountingLog:

@@ -101,27 +101,6 @@ def test_every_write_stores_the_signed_checkpoint_of_its_tree_size(world: World)
         assert (opened.size, opened.root_hash) == (size, root_hash(hashes[:size]))
 
 
-def test_the_per_append_check_reads_nothing_until_a_checkpoint_is_due(world: World) -> None:
-    log = TransparencyLog(world.ledger.engine, world.operator_key, world.ledger.settings.log_origin,
-                          every_entries=1000, every_seconds=3600)
-    statements: list[str] = []
-
-    def count(*args: object) -> None:
-        statements.append(str(args[2]))
-
-    from sqlalchemy import event
-
-    event.listen(world.ledger.engine, "before_cursor_execute", count)
-    try:
-        class Append:
-            log_index = 41
-
-        log.appended([Append()])
-    finally:
-        event.remove(world.ledger.engine, "before_cursor_execute", count)
-    assert statements == []
-
-
 def test_concurrent_signers_of_one_size_agree(world: World) -> None:
     populate(world, clients=1)
     size = world.ledger.log_size()

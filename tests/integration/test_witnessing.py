@@ -163,3 +163,38 @@ def test_an_export_while_witnesses_cosign_stays_consistent(world: World, tmp_pat
         witnessing.close()
     assert (tmp_path / "bundle" / "checkpoint").read_bytes().count("\u2014".encode()) == 4
     assert verify_bundle(tmp_path / "bundle", workers=0).tree_size == log.size()
+
+
+def test_the_published_checkpoint_is_the_newest_the_quorum_cosigned(world: World, tmp_path: Path) -> None:
+    """2 of 3: served is the newest checkpoint whose cosignatures make the quorum (checked by the
+    verifier's step 9), not a newer one that has too few, nor one before any round."""
+    from ledger.infra.transparency.published import NotWitnessed, PublishedCheckpoints
+    from ledger.verify.witnesses import check_witnesses
+
+    witnesses = Witnesses(tmp_path, world.ledger.transparency.verifier_key)
+    policy = witnesses.policy()
+    published = PublishedCheckpoints(world.ledger.transparency, policy)
+    witnessing = Witnessing(world.ledger.transparency, policy, poster=witnesses.post)
+    first = world.ledger.checkpoint().tree_size
+    with pytest.raises(NotWitnessed, match="no checkpoint is cosigned by the witness quorum"):
+        published.newest()
+    witnesses.down = {"c"}
+    witnessing.round()
+    assert published.newest().tree_size == first
+    assert check_witnesses(published.newest().note, policy).cosigned.keys() == {"A", "B"}
+
+    witnesses.down = {"b", "c"}  # one cosignature only: short of the quorum
+    world.register("late-provider", "provider")
+    second = world.ledger.checkpoint().tree_size
+    witnessing.round()
+    assert cosigned_by(world, witnesses) == ["a"] and second > first
+    served = published.newest()
+    assert served.tree_size == first and check_witnesses(served.note, policy).tree_size == first
+
+    witnesses.down = set()
+    witnessing.round()  # B and C add theirs to the newest: it is published now, C's line included
+    served = published.newest()
+    assert served.tree_size == second and check_witnesses(served.note, policy).cosigned.keys() == {"A", "B", "C"}
+    assert PublishedCheckpoints(world.ledger.transparency, policy).newest() == served  # another process finds it too
+    assert PublishedCheckpoints(world.ledger.transparency, None).newest().tree_size == second  # no policy: the newest
+    witnessing.close()

@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from reporting.charts import bar_chart_svg, line_chart_svg
+from reporting.charts import DISTINCT_SERIES, bar_chart_svg, bar_style, line_chart_svg, line_style
 from reporting.errors import InvalidChart
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -63,3 +63,28 @@ def test_data_that_does_not_fit_is_a_typed_error_naming_the_field(call: object, 
     with pytest.raises(InvalidChart) as raised:
         call()  # type: ignore[operator]
     assert raised.value.field == field and raised.value.rule == "report.chart"
+
+
+def test_up_to_24_series_each_look_different_without_colour() -> None:
+    """WCAG 1.4.1: the 9th line used to repeat the 1st one's colour, marker and line style."""
+    assert DISTINCT_SERIES == 24
+    lines = [line_style(n) for n in range(DISTINCT_SERIES)]
+    assert len({(marker, dash) for _colour, marker, dash in lines}) == DISTINCT_SERIES  # apart by shape alone
+    assert lines[8] != lines[0] and lines[8][1:] != lines[0][1:]
+    bars = [bar_style(n) for n in range(DISTINCT_SERIES)]
+    assert len({hatch for _colour, hatch in bars}) == DISTINCT_SERIES
+    assert [line_style(n) for n in range(DISTINCT_SERIES)] == lines  # deterministic
+    assert line_style(3) == ("#D55E00", "D", ":")  # the first 8 kept their look
+
+
+def test_a_chart_of_24_series_draws_24_different_lines_and_bars() -> None:
+    labels = ["2019", "2020"]
+    names = [f"definitie-{n:02d}" for n in range(DISTINCT_SERIES)]
+    markup = line_chart_svg("Veel", labels, {name: [float(n), float(n + 1)] for n, name in enumerate(names)}, "%")
+    root = ET.fromstring(markup)
+    assert set(names) <= {t.text for t in root.iter(f"{SVG}text")}
+    # one marker definition per distinct (marker, colour), beside those of the axes' ticks: none shared
+    ticks = len(set(re.findall(r'<path id="(m[0-9a-f]+)"', line_chart_svg("Een", labels, {"a": [1.0, 2.0]}, "%")))) - 1
+    assert len(set(re.findall(r'<path id="(m[0-9a-f]+)"', markup))) == ticks + DISTINCT_SERIES
+    bars = bar_chart_svg("Veel", labels, {name: [1.0, 2.0] for name in names}, "n")
+    assert len(set(re.findall(r'<pattern id="(h[0-9a-f]+)"', bars))) == DISTINCT_SERIES - 1  # the first is plain

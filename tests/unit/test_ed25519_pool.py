@@ -139,6 +139,26 @@ def test_workers_answer_like_the_in_line_check(pool: Ed25519Pool, size: int) -> 
     assert [i for i, ok in enumerate(answers) if not ok] == sorted({0, size // 2, size - 1})
 
 
+@pytest.mark.parametrize("size", [ed25519_pool.MIN_PARALLEL, 101, 200, 333])
+def test_a_batch_s_checks_end_evenly_spread_over_the_workers(monkeypatch: pytest.MonkeyPatch, size: int) -> None:
+    """The batch waits for its slowest worker: each ends with as many checks as the others, give or take one."""
+    sent: dict[int, int] = {}
+    send = ed25519_pool._Worker.send
+
+    def counting(worker: ed25519_pool._Worker, request: ed25519_pool._Request) -> None:
+        sent[id(worker)] = sent.get(id(worker), 0) + request.size  # a verify frame's reply: one byte per check
+        send(worker, request)
+
+    monkeypatch.setattr(ed25519_pool._Worker, "send", counting)
+    batch = checks(size, bad={1, size - 2, size - 1})  # failures in the last, split frame too
+    with Ed25519Pool(2) as pool, pool.batch(size) as work:
+        for check in batch:
+            work.check(check)
+        answers = work.results()
+    assert answers == ed25519_pool.verify_all(batch)
+    assert len(sent) == 2 and sum(sent.values()) == size and max(sent.values()) - min(sent.values()) <= 1
+
+
 @pytest.mark.parametrize("count", [1, ed25519_pool.MIN_PARALLEL, 200, 5001])  # 5001: replies beyond a pipe's buffer
 def test_workers_sign_like_the_key_itself(pool: Ed25519Pool, count: int) -> None:
     messages = [f"receipt {i}".encode() * (i % 5) for i in range(count)]

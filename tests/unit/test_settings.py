@@ -15,13 +15,22 @@ def test_settings_need_keys_and_refuse_bad_numbers(tmp_path: Path) -> None:
     create_keys(tmp_path / "keys")
     with pytest.raises(SettingsError):
         create_keys(tmp_path / "keys")  # never overwrites a key
-    env = {"TRAJECTLEDGER_KEY_DIR": str(tmp_path / "keys"), "TRAJECTLEDGER_CHECKPOINT_EVERY_ENTRIES": "50"}
+    env = {"TRAJECTLEDGER_KEY_DIR": str(tmp_path / "keys")}
     settings = Settings.from_environ(env)
-    assert (settings.checkpoint_every_entries, settings.checkpoint_every_seconds) == (50, 60.0)
     assert settings.database_url == "sqlite:///trajectledger.sqlite3"
     for bad in ("0", "-3", "many"):
-        with pytest.raises(SettingsError):
-            Settings.from_environ({**env, "TRAJECTLEDGER_CHECKPOINT_EVERY_SECONDS": bad})
+        with pytest.raises(SettingsError, match="TRAJECTLEDGER_WITNESS_EVERY_SECONDS must be a positive number"):
+            Settings.from_environ({**env, "TRAJECTLEDGER_WITNESS_EVERY_SECONDS": bad})
+
+
+@pytest.mark.parametrize("name", ["TRAJECTLEDGER_CHECKPOINT_EVERY_ENTRIES", "TRAJECTLEDGER_CHECKPOINT_EVERY_SECONDS"])
+def test_a_retired_setting_is_refused_in_one_line_saying_what_replaced_it(tmp_path: Path, name: str) -> None:
+    create_keys(tmp_path / "keys")
+    with pytest.raises(SettingsError) as refused:
+        Settings.from_environ({"TRAJECTLEDGER_KEY_DIR": str(tmp_path / "keys"), name: "1000"})
+    message = str(refused.value)
+    assert message.startswith(f"{name} is no longer a setting: every write now signs and stores the checkpoint")
+    assert "\n" not in message and "remove the setting" in message
 
 
 def test_keys_are_written_readable_by_their_owner_only(tmp_path: Path) -> None:

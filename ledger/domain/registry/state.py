@@ -11,6 +11,7 @@ verifier can replay it without the database.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from ledger.domain.dossier.versions import FIRST_RULES, LATEST_RULES
@@ -45,7 +46,7 @@ class RegistryState:
             raise UnknownKey(f"party {party_id!r} has no key {key_id!r}", field="key_id")
         if key["revoked"]:
             raise RevokedKey(f"key {key_id!r} of {party_id!r} was revoked", field="key_id")
-        return b64decode(key["public_key"], "public_key", length=32)
+        return _raw_public_key(key["public_key"])
 
     @property
     def rules(self) -> int:
@@ -131,3 +132,9 @@ def evolve_registry(state: RegistryState, payload: dict[str, Any]) -> None:
     elif kind == "AuditMandateGranted":
         if payload["funder"] not in state.parties[party_id]["audits"]:
             state.parties[party_id]["audits"].append(payload["funder"])
+
+
+@lru_cache(maxsize=4096)
+def _raw_public_key(text: str) -> bytes:
+    """A registered key's raw bytes (decoded once: every submission asks for its submitter's)."""
+    return b64decode(text, "public_key", length=32)

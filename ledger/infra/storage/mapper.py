@@ -31,6 +31,7 @@ class LedgerMapper(Mapper[Any]):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._texts: dict[int, tuple[dict[str, Any], bytes]] = {}
+        self._transcodings: dict[type, tuple[Any, bytes]] = {}  # per value type: its transcoding, the JSON before its data
 
     @contextmanager
     def entry_texts(self, appends: list[LogAppend]) -> Iterator[None]:
@@ -49,11 +50,16 @@ class LedgerMapper(Mapper[Any]):
     def _timestamp(self, value: Any) -> bytes:
         """The transcoder's JSON for the event's timestamp: its registered transcoding's
         {"_type_": name, "_data_": data}, written as the transcoder's encoder writes it."""
-        transcoding = getattr(self.transcoder, "types", {}).get(type(value))
+        found = self._transcodings.get(type(value))
+        if found is None:
+            transcoding = getattr(self.transcoder, "types", {}).get(type(value))
+            name = None if transcoding is None else encode_basestring(transcoding.name).encode()
+            found = self._transcodings[type(value)] = (transcoding, b'{"_type_":%s,"_data_":' % name if name else b"")
+        transcoding, head = found
         data = None if transcoding is None else transcoding.encode(value)
         if transcoding is None or type(data) is not str:
             return self.transcoder.encode(value)
-        return b'{"_type_":%s,"_data_":%s}' % (encode_basestring(transcoding.name).encode(), encode_basestring(data).encode())
+        return b"%s%s}" % (head, encode_basestring(data).encode())
 
     def to_stored_event(self, domain_event: Any) -> StoredEvent:
         state = vars(domain_event)

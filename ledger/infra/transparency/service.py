@@ -11,9 +11,6 @@ transaction) in log order, a page at a time: memory stays O(log n) whatever the 
   compact range at the size the write starts from (kept here, brought up to date from the
   write's transaction when other processes wrote meanwhile), ``sign_row`` the signed note,
   and ``committed`` keeps the new frontier once the write has committed.
-* ``appended(appends)``: for writes that stored no checkpoint, an in-process check (no
-  query) until a checkpoint is due - ``every_entries`` entries or ``every_seconds`` seconds
-  after the last one this process knows of - then one query and, if still due, a signature.
 * ``inclusion_proof`` / ``consistency_proof`` take ints and return lists of 32-byte hashes
   (RFC 9162). A proof is made of subtrees, each split into aligned perfect subtrees
   (``ledger.domain.merkle.subtrees``). Those of ``TILE`` leaves or more are complete parts
@@ -27,16 +24,14 @@ origin refuses to start (``SettingsError``).
 
 from __future__ import annotations
 
-import logging
 import threading
-import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine, func, insert, select
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError
 
 from ledger.domain.checkpoint import (
     Checkpoint,
@@ -57,10 +52,6 @@ from ledger.infra.storage.tables import checkpoints, log_entries
 from ledger.infra.storage.write_plan import CheckpointRow, LogTail
 from ledger.settings import SettingsError
 
-logger = logging.getLogger(__name__)
-
-EVERY_ENTRIES = 1000
-EVERY_SECONDS = 60.0
 PAGE = 10_000
 TILE = 256  # leaves: perfect subtrees this large or larger are kept once hashed
 
@@ -91,15 +82,10 @@ class TransparencyLog:
         origin: str,
         *,
         key_name: str | None = None,
-        every_entries: int = EVERY_ENTRIES,
-        every_seconds: float = EVERY_SECONDS,
-        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.engine = engine
         self.origin = origin
         self.key_name = key_name or origin
-        self.every_entries = every_entries
-        self.every_seconds = every_seconds
         self._key = operator_key
         try:
             self.verifier_key = verifier_key_string(self.key_name, public_key_bytes(operator_key))
@@ -109,13 +95,10 @@ class TransparencyLog:
         except (InvalidKeyError, ValueError) as exc:
             raise SettingsError(f"the log origin {origin!r} cannot name the checkpoint key: {exc}") from exc
         self._refuse_another_origin()
-        self._clock = clock
         self._lock = threading.Lock()
         self._accumulator = RootAccumulator()
         self._perfect: dict[tuple[int, int], bytes] = {}  # (start, size) -> MTH, for size >= TILE
         self._frontier = Frontier()  # the compact range of the log as this process last wrote or read it
-        self._known_size = 0  # the newest checkpoint this process knows of ...
-        self._known_at = clock()  # ... and when it learned of it
 
     def _refuse_another_origin(self) -> None:
         """A log keeps the origin its first checkpoint was signed under: checkpoints under
@@ -188,9 +171,6 @@ class TransparencyLog:
             stored = self.stored(size)
             if stored is None:
                 raise LogGap(f"the checkpoint at tree size {size} was not stored", field="tree_size")
-        with self._lock:
-            if size > self._known_size:
-                self._known_size, self._known_at = size, self._clock()
         return stored
 
     def frontier(self, size: int, tail: LogTail) -> Frontier:
@@ -216,8 +196,6 @@ class TransparencyLog:
         with self._lock:
             if tree.size > self._frontier.size:
                 self._frontier = tree.new
-            if tree.size > self._known_size:
-                self._known_size, self._known_at = tree.size, self._clock()
 
     def covering(self, log_index: int) -> SignedCheckpoint | None:
         """The first stored checkpoint that covers entry ``log_index``: the one its write
@@ -264,31 +242,6 @@ class TransparencyLog:
             rows = connection.execute(select(checkpoints).order_by(checkpoints.c.tree_size)
                                       .offset(offset).limit(limit)).all()
         return [_signed(row) for row in rows], total
-
-    def appended(self, appends: Iterable[Any]) -> None:
-        """After entries were committed: sign a checkpoint if one is due. Cheap unless due.
-
-        A failure to sign is logged, not raised: the entries are recorded whatever happens
-        here, and the next append tries again."""
-        indexes = [a.log_index for a in appends if a.log_index is not None]
-        if not indexes or not self._due(max(indexes) + 1):
-            return
-        size = max(indexes) + 1
-        try:
-            latest = self.latest()
-            if latest is not None:
-                with self._lock:
-                    if latest.tree_size > self._known_size:
-                        self._known_size, self._known_at = latest.tree_size, self._clock()
-            if self._due(size):
-                self.checkpoint(size)
-        except SQLAlchemyError as exc:
-            logger.warning("no checkpoint at tree size %d this time: %s", size, exc)
-
-    def _due(self, size: int) -> bool:
-        with self._lock:
-            behind = size - self._known_size
-            return behind >= self.every_entries or (behind > 0 and self._clock() - self._known_at >= self.every_seconds)
 
     # --- proofs ----------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ledger.domain.merkle.tiles import EntryTooLarge, Tile, tiles_of
+from ledger.infra.transparency.service import SignedCheckpoint
 from ledger.infra.transparency.tiles import LogTiles
 
 
@@ -31,10 +32,11 @@ class TileFiles:
     too_large: list[str] = field(default_factory=list)  # entry bundles not written: an entry over 65535 bytes
 
 
-def write_tiles(tiles: LogTiles, directory: Path) -> TileFiles:
-    """Bring ``directory`` up to the newest stored checkpoint; add the partial hash tiles of
-    every older stored checkpoint it lacks (a client holding one can rebuild its root)."""
-    checkpoint = tiles.checkpoint()
+def write_tiles(tiles: LogTiles, directory: Path, checkpoint: SignedCheckpoint | None = None) -> TileFiles:
+    """Bring ``directory`` up to ``checkpoint`` (default: the newest stored one; the CLI gives the
+    published one, ``ledger.infra.transparency.published``); add the partial hash tiles of every
+    older stored checkpoint it lacks (a client holding one can rebuild its root)."""
+    checkpoint = tiles.checkpoint() if checkpoint is None else checkpoint
     summary = TileFiles(checkpoint.tree_size)
     partial: set[Tile] = set()  # two checkpoints can share a partial tile: visit it once
     for older in tiles.stored_sizes(_written_size(directory), checkpoint.tree_size - 1):

@@ -7,11 +7,13 @@ consistency proof from that size and the signed note. A 409 answers the size the
 cosigned: the request is made again from that size (the first request after a start says
 ``old 0`` unless the size is known). Each cosignature returned is verified with the witness's
 key from the policy before it is added to the stored note (``checkpoints.note``; a
-compare-and-swap update, so concurrent rounds never drop one another's lines). The API, the
-export bundle and the tiles serve the stored note, cosignatures included.
+compare-and-swap update, so concurrent rounds never drop one another's lines). The export
+bundle carries the stored notes, cosignatures included; the API and the tiles publish the newest
+one the quorum cosigned (``ledger.infra.transparency.published``).
 
-Rounds run on a background thread, at most one per ``every_seconds``: ingest never waits for
-a witness, and a witness that is down or slow costs a timeout on that thread only.
+Rounds run on a background thread, at most one per ``every_seconds``, in one process per server
+(``serve --workers N``: the manager's, ``api.serve``): ingest never waits for a witness, and a
+witness that is down or slow costs a timeout on that thread only.
 """
 
 from __future__ import annotations
