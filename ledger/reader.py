@@ -37,7 +37,7 @@ from ledger.infra.storage.entry_reads import EntryReader
 from ledger.infra.storage.migrate import alembic_config
 from ledger.infra.storage.recorder import LedgerFactory
 from ledger.infra.storage.tables import checkpoints, log_entries
-from ledger.infra.transparency.service import PAGE, LogGap
+from ledger.infra.transparency.service import BeyondLog, LogGap, leaf_hashes
 from ledger.receipt_signing import receipt_of
 from ledger.settings import DATABASE_SETTING, KEY_DIR_SETTING, SettingsError, opening_database
 
@@ -105,22 +105,10 @@ class LedgerReader(Application[uuid.UUID]):
 
     def _leaf_hashes(self, end: int) -> Iterator[bytes]:
         """The stored leaf hashes of entries [0, end), a page at a time (the proof keeps O(log n) of them)."""
-        position = 0
-        while position < end:
-            query = (select(log_entries.c.log_index, log_entries.c.leaf_hash)
-                     .where(log_entries.c.log_index >= position, log_entries.c.log_index < end)
-                     .order_by(log_entries.c.log_index).limit(PAGE))
-            with self.engine.connect() as connection:
-                rows = connection.execute(query).all()
-            if not rows:
-                break
-            for row in rows:
-                if row.log_index != position:
-                    raise LogGap(f"log_entries has no entry {position} (next is {row.log_index})", field="log_index")
-                yield bytes(row.leaf_hash)
-                position += 1
-        if position != end:
-            raise LogGap(f"log_entries has {position} entries, the checkpoint {end}", field="log_index")
+        try:
+            yield from leaf_hashes(self.engine, 0, end)
+        except BeyondLog as exc:
+            raise LogGap(f"log_entries has fewer entries than the checkpoint's {end}", field="log_index") from exc
 
     def registry(self) -> Registry:
         """The registry as stored now (an empty one before the genesis entry)."""

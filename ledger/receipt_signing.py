@@ -11,22 +11,17 @@ without the signed checkpoint its receipt proves inclusion in. In a batch on wor
 processes the batch commits only if every envelope's signature (still being checked when
 the write began) held.
 
-``sign_receipts`` makes the per-entry signed receipts of format 1, which only an export's
-``receipts.jsonl`` still carries.
+Format 1 receipts (one operator signature per entry) are no longer made; the verifier still
+reads them in bundles written before (``ledger.domain.signed_receipt``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Protocol
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-from ledger.domain.canonical import canonical_bytes
-from ledger.domain.envelope import b64encode
 from ledger.domain.merkle.batch import BatchTree
 from ledger.domain.receipt import Receipt
-from ledger.domain.signed_receipt import SignedReceipt
 from ledger.infra.storage.log_append import LogAppend
 from ledger.infra.storage.write_plan import CheckpointRow, LogTail
 from ledger.infra.transparency.service import TransparencyLog
@@ -101,26 +96,3 @@ def receipt_of(append: LogAppend, tree_size: int, note: bytes, path: tuple[bytes
     return Receipt(body["envelope"]["payload"]["envelope_id"], body["verdict"],
                    None if refusal is None else dict(refusal), body["recorded_at"], append.log_index,
                    append.leaf_hash.hex(), tree_size, note, path)
-
-
-def signed_receipt_body(append: LogAppend, key_id: str) -> dict[str, Any]:
-    """What a format 1 receipt of a written entry signs (``SignedReceipt.body``)."""
-    if append.log_index is None or append.leaf_hash is None:
-        raise RuntimeError("the log entry was not assigned an index")  # cannot happen after a write
-    body = append.body
-    refusal = body["refusal"]
-    return {
-        "envelope_id": body["envelope"]["payload"]["envelope_id"],
-        "verdict": body["verdict"],
-        "refusal": None if refusal is None else dict(refusal),
-        "recorded_at": body["recorded_at"],
-        "log_index": append.log_index,
-        "leaf_hash": append.leaf_hash.hex(),
-        "key_id": key_id,
-    }
-
-
-def sign_receipts(appends: Sequence[LogAppend], key: Ed25519PrivateKey, key_id: str) -> list[SignedReceipt]:
-    """Format 1 receipts of indexed entries, one signature each (an export's receipts.jsonl)."""
-    bodies = [signed_receipt_body(append, key_id) for append in appends]
-    return [SignedReceipt(**body, signature=b64encode(key.sign(canonical_bytes(body)))) for body in bodies]

@@ -19,6 +19,7 @@ from ledger.domain.envelope import b64encode, public_key_bytes, sign
 from ledger.domain.receipt import Receipt
 from ledger.infra.ed25519_pool import Ed25519Pool
 from ledger.settings import Settings
+from ledger.synthetic import generate
 
 FUNDERS = ("gemeente-haarlem", "uwv")
 PROVIDERS = ("werkfit", "jobstap", "baanbrug")
@@ -51,6 +52,18 @@ class World:
         self.keys[party_id] = key
         return self.submit("operator", registry("PartyRegistered", party_id=party_id, role=role,
                                                 public_key=b64encode(public_key_bytes(key))))
+
+
+def record_synthetic(ledger: Ledger, seed: int, clients: int, batch: int) -> None:
+    """The seeded synthetic history recorded: its registry entries one by one, then its
+    submissions in batches of ``batch``."""
+    history = generate(seed=seed, clients=clients, operator_key=ledger.settings.operator_key,
+                       pseudonymise=ledger.pseudonym)
+    for item in history.registry:
+        ledger.submit(item.envelope)
+    envelopes = [item.envelope for item in history.submissions]
+    for start in range(0, len(envelopes), batch):
+        ledger.submit_batch(envelopes[start:start + batch])
 
 
 def make_world(url: str, workers: int = 0) -> World:

@@ -7,10 +7,7 @@ claim per job is accepted; the stored dossiers stay contiguous (``tests/consiste
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import threading
-import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -29,10 +26,9 @@ from ledger.domain.receipt import Receipt
 from ledger.settings import Settings, create_keys, load_keys
 from sdk.client import LedgerClient
 from tests.consistency import assert_consistent
-from tests.e2e.server import free_port, running
+from tests.e2e.server import free_port, running, serving_process
 from tests.support import new_id, new_settings
 
-ROOT = Path(__file__).resolve().parents[2]
 PROVIDERS, BSNS = 8, ("111222333", "123456782", "100000009")
 FUNDER = "gemeente-haarlem"
 COMMISSION = dict(start="2024-01-01", planned_end="2025-12-31", definition="six-month-rule",
@@ -144,24 +140,8 @@ def server_process(tmp_path: Path, keys: Path, database_url: str, name: str) -> 
     port = free_port()
     env = {**os.environ, "TRAJECTLEDGER_KEY_DIR": str(keys), "TRAJECTLEDGER_DATABASE_URL": database_url, "PYTHONUNBUFFERED": "1"}
     log = tmp_path / f"{name}.log"
-    with log.open("wb") as out:
-        server = subprocess.Popen([sys.executable, "-c", f"from api.serve import serve; serve('127.0.0.1', {port})"],
-                                  cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-        try:
-            url = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    httpx.get(url + "/v1/health", timeout=2)
-                    break
-                except httpx.TransportError:
-                    if server.poll() is not None or time.monotonic() > deadline:
-                        pytest.fail(f"{name} did not start: {log.read_text()[-2000:]}")
-                    time.sleep(0.1)
-            yield url
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+    with serving_process(["-c", f"from api.serve import serve; serve('127.0.0.1', {port})"], env, log, port):
+        yield f"http://127.0.0.1:{port}"
     assert "Traceback" not in log.read_text(), log.read_text()[-3000:]
 
 

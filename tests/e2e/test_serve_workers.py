@@ -6,22 +6,18 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
 import pytest
 
 from ledger.application import Ledger
 from ledger.settings import Settings, create_keys, load_keys
 from tests.consistency import assert_consistent
-from tests.e2e.server import free_port
+from tests.e2e.server import free_port, serving_process
 from tests.e2e.test_race_over_http import BSNS, PROVIDERS, assert_one_winner_per_job, race
 
-ROOT = Path(__file__).resolve().parents[2]
 WORKERS = 3
 
 
@@ -40,25 +36,9 @@ def served_with_workers(tmp_path: Path, database_url: str) -> Iterator[tuple[str
            "PYTHONUNBUFFERED": "1"}
     env.pop("TRAJECTLEDGER_API_SIGNING_WORKERS", None)
     log = tmp_path / "server.log"
-    with log.open("wb") as out:
-        server = subprocess.Popen([sys.executable, "-m", "cli.main", "serve", "--port", str(port), "--workers", str(WORKERS)],
-                                  cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-        try:
-            url = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 90
-            while True:
-                try:
-                    if httpx.get(url + "/v1/health", timeout=2).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if server.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"serve --workers did not start: {log.read_text()[-2000:]}")
-                time.sleep(0.2)
-            yield url, server
-        finally:
-            server.terminate()
-            server.wait(timeout=60)
+    with serving_process(["-m", "cli.main", "serve", "--port", str(port), "--workers", str(WORKERS)], env, log,
+                        port) as server:
+        yield f"http://127.0.0.1:{port}", server
     output = log.read_text()
     assert "Traceback" not in output, output[-3000:]
 

@@ -6,8 +6,6 @@ verifies under the policy."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -28,10 +26,9 @@ from ledger.verify.witnesses import check_witnesses
 from ledger.witness.request import parse_request
 from ledger.witness.state import WitnessState
 from ledger.witness.witness import Reply, Witness
-from tests.e2e.server import free_port, running
+from tests.e2e.server import free_port, running, serving_process
 from tests.support import World
 
-ROOT = Path(__file__).resolve().parents[2]
 WORKERS = 3
 NAME = "a.example/w"
 
@@ -60,26 +57,9 @@ def served(tmp_path: Path, database_url: str, policy: Path) -> Iterator[str]:
     env = {**os.environ, "TRAJECTLEDGER_KEY_DIR": str(tmp_path / "keys"), "TRAJECTLEDGER_DATABASE_URL": database_url,
            "TRAJECTLEDGER_WITNESS_POLICY": str(policy), "TRAJECTLEDGER_WITNESS_EVERY_SECONDS": "0.1",
            "TRAJECTLEDGER_API_SIGNING_WORKERS": "0", "PYTHONUNBUFFERED": "1"}
-    log = tmp_path / "server.log"
-    with log.open("wb") as out:
-        server = subprocess.Popen([sys.executable, "-m", "cli.main", "serve", "--port", str(port), "--workers",
-                                   str(WORKERS)], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-        try:
-            url = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 90
-            while True:
-                try:
-                    if httpx.get(url + "/v1/health", timeout=2).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if server.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"serve --workers did not start: {log.read_text()[-2000:]}")
-                time.sleep(0.2)
-            yield url
-        finally:
-            server.terminate()
-            server.wait(timeout=60)
+    with serving_process(["-m", "cli.main", "serve", "--port", str(port), "--workers", str(WORKERS)], env,
+                        tmp_path / "server.log", port):
+        yield f"http://127.0.0.1:{port}"
 
 
 def published(url: str, size: int) -> bytes:

@@ -16,25 +16,19 @@ from ledger.application import Ledger
 from ledger.bundle import layout
 from ledger.bundle.export import export_bundle
 from ledger.bundle.source import open_verified
-from ledger.synthetic import generate
 from ledger.verify import VerificationFailed
 from projections.history import fold
 from projections.replay import load_dossiers
 from projections.source import FoldedSource, ListSource, iter_entries
 from tests.integration.test_scoped_export import MANDATED
 from tests.integration.test_scoped_export import record as record_scoped
-from tests.support import new_settings
+from tests.support import new_settings, record_synthetic
 
 
 @pytest.fixture
 def bundle(sqlite_url: str, tmp_path: Path) -> Iterator[Path]:
     ledger = Ledger(new_settings(sqlite_url))
-    history = generate(seed=11, clients=30, operator_key=ledger.settings.operator_key, pseudonymise=ledger.pseudonym)
-    for item in history.registry:
-        ledger.submit(item.envelope)
-    envelopes = [item.envelope for item in history.submissions]
-    for start in range(0, len(envelopes), 100):
-        ledger.submit_batch(envelopes[start:start + 100])
+    record_synthetic(ledger, seed=11, clients=30, batch=100)
     export_bundle(ledger, tmp_path / "bundle")
     ledger.close()
     yield tmp_path / "bundle"

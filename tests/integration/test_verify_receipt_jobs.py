@@ -16,9 +16,8 @@ from ledger.application import Ledger
 from ledger.bundle import layout
 from ledger.bundle.export import export_bundle
 from ledger.infra.ed25519_pool import Jobs
-from ledger.synthetic import generate
 from ledger.verify import VerificationFailed, verify_bundle
-from tests.support import new_settings
+from tests.support import new_settings, record_synthetic
 
 SIGNATURE_LINE = "\u2014 ".encode()  # a note's signature line: an em dash, the key name, base64(key hash + signature)
 
@@ -26,12 +25,7 @@ SIGNATURE_LINE = "\u2014 ".encode()  # a note's signature line: an em dash, the 
 @pytest.fixture
 def bundle(sqlite_url: str, tmp_path: Path) -> Iterator[Path]:
     ledger = Ledger(new_settings(sqlite_url))
-    history = generate(seed=3, clients=10, operator_key=ledger.settings.operator_key, pseudonymise=ledger.pseudonym)
-    for item in history.registry:
-        ledger.submit(item.envelope)
-    envelopes = [item.envelope for item in history.submissions]
-    for start in range(0, len(envelopes), 40):
-        ledger.submit_batch(envelopes[start:start + 40])
+    record_synthetic(ledger, seed=3, clients=10, batch=40)
     export_bundle(ledger, tmp_path / "bundle")
     ledger.close()
     yield tmp_path / "bundle"

@@ -66,6 +66,27 @@ class LogGap(LedgerError):
     rule = "log.gap"
 
 
+def leaf_hashes(engine: Engine, start: int = 0, end: int | None = None) -> Iterator[bytes]:
+    """The stored leaf hashes of entries [start, end) (to the log's end: None) in log order, a page
+    at a time; ``LogGap`` where ``log_entries`` is not dense, ``BeyondLog`` where it ends before ``end``."""
+    position = start
+    while end is None or position < end:
+        query = select(log_entries.c.log_index, log_entries.c.leaf_hash).where(log_entries.c.log_index >= position)
+        if end is not None:
+            query = query.where(log_entries.c.log_index < end)
+        with engine.connect() as connection:
+            rows = connection.execute(query.order_by(log_entries.c.log_index).limit(PAGE)).all()
+        if not rows:
+            break
+        for row in rows:
+            if row.log_index != position:
+                raise LogGap(f"log_entries has no entry {position} (next is {row.log_index})", field="log_index")
+            yield bytes(row.leaf_hash)
+            position += 1
+    if end is not None and position != end:
+        raise BeyondLog(f"the log has {position} entries, not {end}")
+
+
 @dataclass(frozen=True)
 class SignedCheckpoint:
     tree_size: int
@@ -122,22 +143,7 @@ class TransparencyLog:
 
     def leaf_hashes(self, start: int = 0, end: int | None = None) -> Iterator[bytes]:
         """Leaf hashes of entries [start, end) in log order, a page at a time."""
-        position = start
-        while end is None or position < end:
-            query = select(log_entries.c.log_index, log_entries.c.leaf_hash).where(log_entries.c.log_index >= position)
-            if end is not None:
-                query = query.where(log_entries.c.log_index < end)
-            with self.engine.connect() as connection:
-                rows = connection.execute(query.order_by(log_entries.c.log_index).limit(PAGE)).all()
-            if not rows:
-                break
-            for row in rows:
-                if row.log_index != position:
-                    raise LogGap(f"log_entries has no entry {position} (next is {row.log_index})", field="log_index")
-                yield bytes(row.leaf_hash)
-                position += 1
-        if end is not None and position != end:
-            raise BeyondLog(f"the log has {position} entries, not {end}")
+        return leaf_hashes(self.engine, start, end)
 
     def root(self, size: int) -> bytes:
         """The RFC 9162 root of the first ``size`` entries."""

@@ -21,8 +21,9 @@ from collections.abc import Iterable, Iterator, Sequence
 
 from ledger.domain.merkle.hashing import node_hash
 from ledger.domain.merkle.subtrees import Part, fold, inclusion_ranges, perfect_parts
+from ledger.domain.merkle.tiles import TILE_WIDTH
 
-TILE = 256
+TILE = TILE_WIDTH  # proofs are made a tile of leaves at a time
 
 
 def subtrees(first: int, leaves: Sequence[bytes]) -> dict[Part, bytes]:
