@@ -20,6 +20,7 @@ from api.routes import audit, dossiers, envelopes, indicators, ledger_info, log,
 from api.settings import ApiSettings
 from api.version import API_PREFIX, API_VERSION
 from ledger.application import Ledger
+from ledger.infra import heap
 from ledger.infra.ed25519_pool import Ed25519Pool
 from ledger.infra.transparency.published import PublishedCheckpoints
 from ledger.infra.transparency.tiles import LogTiles
@@ -48,8 +49,10 @@ def witnessing_for(ledger: Ledger) -> Witnessing | None:
                       timeout=settings.witness_timeout_seconds)
 
 
-def create_app(settings: ApiSettings | Settings, *, witness_rounds: bool = True) -> FastAPI:
-    """The app; ``witness_rounds=False`` for the workers of ``serve --workers N`` (their manager runs them)."""
+def create_app(settings: ApiSettings | Settings, *, witness_rounds: bool = True, settle_heap: bool = False) -> FastAPI:
+    """The app; ``witness_rounds=False`` for the workers of ``serve --workers N`` (their manager
+    runs them); ``settle_heap`` for a server process, which builds one app for its lifetime
+    (``heap.settle`` once started: not where many apps are built and dropped, as in tests)."""
     config = settings if isinstance(settings, ApiSettings) else ApiSettings(settings)
     pool = Ed25519Pool(config.signing_workers)  # batches' signature checks on every core, while served (no key: they sign nothing)
     tiles.tiles_prefix(config.ledger.log_origin)  # an origin that gives no tile path: refused before a ledger opens
@@ -63,6 +66,8 @@ def create_app(settings: ApiSettings | Settings, *, witness_rounds: bool = True)
         pool.start()
         if witnessing is not None:
             witnessing.start()
+        if settle_heap:
+            heap.settle()  # started: the collector walks only what requests make from now on
         try:
             yield
         finally:

@@ -40,7 +40,8 @@ MAX_SERVER_WORKERS = 64
 
 def app_from_environ() -> FastAPI:
     """The app of one worker process of ``serve --workers N`` (uvicorn calls this factory)."""
-    return create_app(ApiSettings.from_environ(), witness_rounds=False)  # the manager runs them, for all workers
+    return create_app(ApiSettings.from_environ(), witness_rounds=False,  # the manager runs them, for all workers
+                      settle_heap=True)
 
 
 def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *, settings: ApiSettings | None = None,
@@ -50,7 +51,7 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *, settings: ApiSe
     config = settings or ApiSettings.from_environ()
     options: dict[str, Any] = dict(host=host, port=port, access_log=access_log, server_header=False, log_level="info")
     if workers == 1:
-        uvicorn.run(create_app(config), **options)
+        uvicorn.run(create_app(config, settle_heap=True), **options)
         return
     ledger = Ledger(config.ledger)  # migrate and write the genesis entry once, before the workers race to
     cores = os.cpu_count() or 1

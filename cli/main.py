@@ -30,6 +30,7 @@ from cli.witness_commands import add_commands as add_witness_commands
 from ledger.application import Ledger
 from ledger.domain.envelope import private_key_pem
 from ledger.domain.errors import InvalidSubmission, LedgerBusy, LedgerError, Refusal
+from ledger.infra import heap
 from ledger.infra.ed25519_pool import Ed25519Pool
 from ledger.reader import LedgerReader
 from ledger.settings import KEY_DIR_SETTING, Settings, SettingsError, create_keys, database_url, load_keys, write_secret
@@ -88,6 +89,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     pool = Ed25519Pool(signing_key=operator_key)  # the batches' signatures on every core
     pool.start()
     ledger = Ledger(settings, pool, definitions=installed().names())
+    heap.settle()  # set up: the collector walks only the demo's history from now on
     history = generate(seed=args.seed, clients=args.clients, operator_key=operator_key, pseudonymise=ledger.pseudonym,
                        behaviour=BEHAVIOURS[args.incentives] if args.incentives else None)
     verdicts: Counter[str] = Counter()

@@ -10,8 +10,12 @@ holds them, or for ``RESPAWN_AFTER`` seconds after one failed): slower, never wr
 - ``batch``: the ledger streams each envelope's check to the workers as soon as it has parsed
   the envelope (``Batch.check``) and decides the batch meanwhile, writes the rows (signing
   the write's one checkpoint itself), and asks for the answers (``results``) just before it
-  commits. ``Batch.sign`` (signing on the workers, with a key the pool was given) is no
-  longer used by the ledger, whose pool holds no key.
+  commits. There it has nothing left to do but wait, and one worker is often far behind the
+  others (it shared a core with the deciding process, at a lower priority): the calling
+  process then verifies the end of that worker's queue itself, and tells the worker, which
+  skips those frames (``Batch.taken_over`` and the pool's ``taken_over`` count them).
+  ``Batch.sign`` (signing on the workers, with a key the pool was given) is no longer used
+  by the ledger, whose pool holds no key.
 - ``jobs`` / ``verify_jobs``: the verifier streams (log_index, step, key, signature, message)
   jobs while it parses and replays a bundle, a bounded number of chunks in flight per worker;
   the jobs whose signature fails come back as (log_index, step).
@@ -28,7 +32,10 @@ one thread is the bottleneck and keeps its core.
 
 Wire format (encoded here, answered by ``ed25519_worker.Server``). Every request is a frame:
 operation (1 byte), count (u32), body length (u32), body; integers little-endian. A worker
-answers its frames in order.
+answers its frames in order, and numbers its ``V`` frames from 0. On a second pipe (POSIX)
+the caller may send pairs of u64 (first, end): the ``V`` frames numbered first <= n < end were
+verified by the caller; the worker answers each it has not started with ``SKIPPED`` (2) per
+item, unverified, and the caller ignores whatever it answers for them.
 - ``K`` (key), only as the first frame, count 1: the 32-byte raw private key; no reply;
 - ``V`` (verify): the number of distinct public keys (u16), the keys (32 bytes each), then
   per item: key slot (u16), message length (u32), signature (64 bytes), message; the reply
@@ -55,11 +62,11 @@ from struct import error as struct_error
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ledger.infra.ed25519_worker import _HEAD, _ITEM, _KEYS, _LENGTH, KEY, NICENESS, SIGN, VERIFY, Server
+from ledger.infra.ed25519_worker import _HEAD, _ITEM, _KEYS, _LENGTH, _RANGE, KEY, NICENESS, SIGN, SKIPPED, VERIFY, Server
 
-__all__ = ["CHUNK", "JOB_CHUNK", "KEY", "MAX_WORKERS", "MIN_PARALLEL", "NICENESS", "RESPAWN_AFTER", "SIGN", "VERIFY",
+__all__ = ["CHUNK", "JOB_CHUNK", "KEY", "MAX_WORKERS", "MIN_PARALLEL", "NICENESS", "RESPAWN_AFTER", "SIGN", "SKIPPED", "VERIFY",
            "Batch", "Check", "Ed25519Pool", "Failure", "Job", "Jobs", "Server", "Signing",
-           "encode_key", "encode_sign", "encode_verify", "verify_all"]
+           "encode_key", "encode_sign", "encode_taken", "encode_verify", "verify_all"]
 
 Check = tuple[bytes, bytes, bytes]  # raw public key (32), raw signature (64), signed message
 Job = tuple[int, int, bytes, bytes, bytes]  # log_index, step, public key, signature, message
@@ -124,6 +131,11 @@ def encode_key(key: Ed25519PrivateKey) -> bytes:
     return _HEAD.pack(KEY, 1, 32) + key.private_bytes_raw()
 
 
+def encode_taken(first: int, end: int) -> bytes:
+    """A message on a worker's second pipe: the caller verified the V frames first <= n < end itself."""
+    return _RANGE.pack(first, end)
+
+
 def verify_all(checks: Iterable[Check]) -> list[bool]:
     """One bool per check, in order, in this process: does the signature verify against the key?"""
     return [answer == 1 for answer in Server().answer_frame(encode_verify(checks))]
@@ -140,16 +152,25 @@ class _Request:
     take: Callable[[bytes], None]  # called with the reply
 
 
+_TAKEN = object()  # the owner of a request the calling process answered itself: its reply is read and dropped
+
+
+def _drop(_: bytes) -> None:
+    pass
+
+
 class _Worker:
     """One worker process and its requests not answered yet, oldest first."""
 
-    def __init__(self, process: subprocess.Popen[bytes]) -> None:
+    def __init__(self, process: subprocess.Popen[bytes], taken_fd: int | None = None) -> None:
         assert process.stdin is not None and process.stdout is not None
         self.process = process
         self.fd_in, self.fd_out = process.stdin.fileno(), process.stdout.fileno()
+        self.taken_fd = taken_fd  # where to say which V frames the calling process verified itself
         self.pending: deque[_Request] = deque()
         self.unread = 0  # reply bytes of the pending requests
         self.buffer = bytearray()  # read from the pipe, not handed over yet
+        self.verify_frames = 0  # V frames sent: the worker numbers them the same way
 
     def send(self, request: _Request) -> None:
         """Send a request. Replies left unread first, where they would not fit the pipe with
@@ -160,6 +181,13 @@ class _Worker:
         self.write(request.frame)
         self.pending.append(request)
         self.unread += request.size
+        if request.frame[:1] == VERIFY:
+            self.verify_frames += 1
+
+    def take_over(self, count: int) -> None:
+        """Say that this process verifies the last ``count`` V frames sent itself."""
+        assert self.taken_fd is not None
+        os.write(self.taken_fd, encode_taken(self.verify_frames - count, self.verify_frames))
 
     def write(self, data: bytes) -> None:
         written = os.write(self.fd_in, data)
@@ -191,11 +219,22 @@ class _Worker:
 def _spawn(niceness: int, key: Ed25519PrivateKey | None) -> _Worker:
     root = str(Path(__file__).resolve().parents[2])  # the directory holding the ledger package
     path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p)
-    process = subprocess.Popen([sys.executable, "-m", "ledger.infra.ed25519_worker", str(niceness)],
-                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0,
-                               env={**os.environ, "PYTHONPATH": path},
-                               process_group=0)  # a group of its own: Ctrl-C stops the parent, which closes its input
-    worker = _Worker(process)
+    taken_read, taken_write = os.pipe() if os.name == "posix" else (None, None)
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "ledger.infra.ed25519_worker", str(niceness),
+             *([] if taken_read is None else [str(taken_read)])],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0, env={**os.environ, "PYTHONPATH": path},
+            pass_fds=() if taken_read is None else (taken_read,),
+            process_group=0)  # a group of its own: Ctrl-C stops the parent, which closes its input
+    except OSError:
+        if taken_write is not None:
+            os.close(taken_write)
+        raise
+    finally:
+        if taken_read is not None:
+            os.close(taken_read)  # the worker's end
+    worker = _Worker(process, taken_write)
     if key is not None:
         try:
             worker.write(encode_key(key))
@@ -213,6 +252,10 @@ def _stop(workers: list[_Worker], wait: bool) -> None:
             worker.process.stdin.close()  # type: ignore[union-attr]
         except OSError:
             pass
+        if worker.taken_fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(worker.taken_fd)
+            worker.taken_fd = None
     deadline = time.monotonic() + STOP_WAIT
     for worker in workers:
         try:
@@ -259,6 +302,7 @@ class Ed25519Pool:
         self._started = False
         self._pid = os.getpid()
         self._broken_at: float | None = None  # when workers last failed
+        self.taken_over = 0  # checks sent to workers and verified in this process after all, since created
 
     def start(self) -> None:
         """Start the workers now (a no-op when they run); should that fail, work runs in-line
@@ -389,9 +433,16 @@ class _Session:
         self._answer_here(request)
 
     def _answer_here(self, request: _Request) -> None:
-        """Do a request's work in this process (a signing's when its result is asked for)."""
-        if not isinstance(request.owner, Signing):
+        """Do a request's work in this process (a signing's when its result is asked for; one
+        taken over was done already)."""
+        if not isinstance(request.owner, Signing) and request.owner is not _TAKEN:
             request.take(self._pool._local.answer_frame(request.frame))
+
+    def _read_arrived(self) -> None:
+        """Read every reply that has arrived, without waiting for more (POSIX: select on pipes)."""
+        for worker in self._workers:
+            while worker.pending and (worker.has_reply() or select.select([worker.fd_out], [], [], 0)[0]):
+                worker.read_oldest()
 
     def _wait_for(self, owner: object) -> None:
         """Read replies, in each worker's order, until none is left for ``owner`` (``...``:
@@ -427,9 +478,9 @@ class Batch(_Session):
     def __init__(self, pool: Ed25519Pool, workers: list[_Worker]) -> None:
         super().__init__(pool, workers)
         self._unsent: list[Check] = []  # checks not sent yet
-        self._load = [0] * len(workers)  # checks sent to each worker in this batch
         self._answers = bytearray()  # per check sent, filled in as replies are read
         self._results: list[bool] | None = None
+        self.taken_over = 0  # checks sent to a worker and verified in this process after all
 
     def check(self, item: Check) -> None:
         """Queue one signature check; it starts on a worker within ``CHUNK`` checks."""
@@ -444,9 +495,40 @@ class Batch(_Session):
         """Whether each queued signature verifies, in order (waits for the workers)."""
         if self._results is None:
             self._flush(last=True)
+            self._take_over_the_tail()
             self._wait_for(self)
             self._results = [answer == 1 for answer in self._answers]
         return self._results
+
+    def _take_over_the_tail(self) -> None:
+        """Verify here the end of the queues of the workers furthest behind: as much as leaves
+        each with no more than this process takes (``_tail_level``). A frame a worker may have
+        started (the oldest it owes) stays with it; a frame verified both here and there costs
+        time, never a wrong answer, for the worker's reply to it is dropped."""
+        if os.name != "posix" or not self._workers or any(w.taken_fd is None for w in self._workers):
+            return
+        owed = self._owed()
+        try:
+            level = _tail_level(owed)
+            taken: list[_Request] = []
+            for worker, left in zip(self._workers, owed):
+                mine: list[_Request] = []
+                for request in reversed(worker.pending):  # the newest first: the worker reaches them last
+                    if request.owner is not self or request is worker.pending[0] or left - request.size / 2 <= level:
+                        break
+                    mine.append(request)
+                    left -= request.size
+                if mine:
+                    worker.take_over(len(mine))
+                    taken += mine
+        except _FAILED:
+            self._break_down()  # answered here, all of it
+            return
+        for request in taken:
+            take, request.take, request.owner = request.take, _drop, _TAKEN
+            take(self._pool._local.answer_frame(request.frame))
+            self.taken_over += request.size
+            self._pool.taken_over += request.size
 
     def sign(self, messages: list[bytes]) -> Signing:
         """Start signing ``messages`` with the pool's key on the workers, after the checks
@@ -465,35 +547,53 @@ class Batch(_Session):
         return signing
 
     def _flush(self, last: bool = False) -> None:
-        """Send the checks not sent yet: as one frame to the worker given the fewest so far;
-        the ``last`` ones of the batch split so that every worker ends with about as many.
-        The batch waits for its slowest worker: evened out, no core is left idle at the end
-        while one worker still holds frames the other could have verified."""
+        """Send the checks not sent yet: as one frame to the worker that owes this batch the
+        fewest answers (a worker sharing a core with the deciding process falls behind, and is
+        given less); the ``last`` ones of the batch split so that every worker ends owing about
+        as many. The batch waits for its slowest worker: evened out, no core is left idle at
+        the end while one worker still holds frames another could have verified."""
         unsent = self._unsent
         if not unsent:
             return
         self._unsent = []
-        load = self._load if self._workers and len(self._load) == len(self._workers) else [0]  # in-line: one frame
-        if last and len(load) > 1:
-            share = -(-(sum(load) + len(unsent)) // len(load))  # what each worker should end with
+        owed = self._owed()
+        if last and len(owed) > 1:
+            share = -(-(sum(owed) + len(unsent)) // len(owed))  # what each worker should end owing
             start = 0
-            for i in sorted(range(len(load)), key=load.__getitem__):
-                part = unsent[start:start + max(0, share - load[i])]
+            for i in sorted(range(len(owed)), key=owed.__getitem__):
+                part = unsent[start:start + max(0, share - owed[i])]
                 if part:
                     self._send(i, part)
                     start += len(part)
             return
-        self._send(min(range(len(load)), key=load.__getitem__), unsent)
+        self._send(min(range(len(owed)), key=owed.__getitem__), unsent)
+
+    def _owed(self) -> list[int]:
+        """Per worker, the checks of this batch it has not answered yet, the replies that have
+        arrived read first (POSIX; elsewhere: what it was given); in-line, one count."""
+        if self._workers and os.name == "posix":
+            try:
+                self._read_arrived()
+            except _FAILED:
+                self._break_down()
+        if not self._workers:
+            return [0]
+        return [sum(request.size for request in worker.pending if request.owner is self) for worker in self._workers]
 
     def _send(self, i: int, checks: list[Check]) -> None:
         first = len(self._answers)
         self._answers += bytes(len(checks))
-        if i < len(self._load):
-            self._load[i] += len(checks)
         self._submit(i, _Request(encode_verify(checks), len(checks), self, partial(self._take, first)))
 
     def _take(self, first: int, reply: bytes) -> None:
         self._answers[first:first + len(reply)] = reply
+
+
+def _tail_level(owed: list[int]) -> int:
+    """How many checks each worker keeps when the calling process takes over the rest of the
+    queues above that level: the least level at which it takes no more than the level itself,
+    so that it ends about when the slowest worker does."""
+    return next(level for level in range(max(owed, default=0) + 1) if sum(max(0, n - level) for n in owed) <= level)
 
 
 class Signing:

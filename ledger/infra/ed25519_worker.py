@@ -1,10 +1,14 @@
 """An Ed25519 worker of ``ledger.infra.ed25519_pool``: reads frames on stdin, answers on stdout.
 
-``python -m ledger.infra.ed25519_worker [NICENESS]``. The answering side of the pool's wire
-format lives here (``Server``, also the calling process's in-line path), so that a worker
-imports no more than ``cryptography``. It runs at a lower priority than the process that
-started it (the bottleneck, which so keeps its core) and exits at the end of its input or
+``python -m ledger.infra.ed25519_worker [NICENESS [TAKEN_FD]]``. The answering side of the
+pool's wire format lives here (``Server``, also the calling process's in-line path), so that a
+worker imports no more than ``cryptography``. It runs at a lower priority than the process
+that started it (the bottleneck, which so keeps its core) and exits at the end of its input or
 on a frame it cannot answer.
+
+``TAKEN_FD``: a pipe on which the caller says which ``V`` frames it verified itself (``Taken``):
+the worker numbers its ``V`` frames from 0 and answers such a frame, if it has not started it,
+with ``SKIPPED`` per item, unverified.
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ _HEAD = struct.Struct("<cII")  # operation, count, body length
 _KEYS = struct.Struct("<H")  # number of public keys in the table that follows
 _ITEM = struct.Struct("<HI")  # key slot, message length; then signature, message
 _LENGTH = struct.Struct("<I")
+_RANGE = struct.Struct("<QQ")  # on the taken pipe: V frames numbered first <= n < end
+SKIPPED = 2  # a reply's byte for an item of a frame the caller took over (not verified here)
 
 
 class Server:
@@ -35,15 +41,21 @@ class Server:
         self._frames = 0
         self._verifiers: dict[bytes, Callable[[bytes, bytes], None]] = {}
 
-    def answer(self, stream: IO[bytes]) -> bytes | None:
-        """Read the next frame from ``stream`` and return its reply (b"" for ``K``); None at its end."""
+    def answer(self, stream: IO[bytes], taken: Taken | None = None) -> bytes | None:
+        """Read the next frame from ``stream`` and return its reply (b"" for ``K``); None at its
+        end. A ``V`` frame the caller has ``taken`` over is answered ``SKIPPED``, unverified."""
         head = stream.read(_HEAD.size)
         if not head:
             return None
         if len(head) < _HEAD.size:
             raise EOFError("the stream ended inside a frame")
         operation, count, length = _HEAD.unpack(head)
-        return self.reply(operation, count, _read_exactly(stream, length))
+        body = _read_exactly(stream, length)
+        if operation == VERIFY and taken is not None and taken.next_is_taken():
+            self._frames += 1
+            skipped: bytes = bytes([SKIPPED]) * count
+            return skipped
+        return self.reply(operation, count, body)
 
     def answer_frame(self, frame: bytes) -> bytes:
         operation, count, length = _HEAD.unpack_from(frame)
@@ -106,6 +118,32 @@ class Server:
         return b"".join(signatures)
 
 
+class Taken:
+    """The ``V`` frames the caller verified itself, read from its pipe (non-blocking) before
+    each frame: ranges of frame numbers, ``_RANGE`` each."""
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+        os.set_blocking(fd, False)
+        self._number = -1  # of the last V frame read
+        self._ranges: list[tuple[int, int]] = []
+        self._partial = b""
+
+    def next_is_taken(self) -> bool:
+        """Number the next ``V`` frame; has the caller taken it over?"""
+        self._number += 1
+        try:
+            while data := os.read(self._fd, 4096):
+                data, cut = self._partial + data, len(self._partial + data) // _RANGE.size * _RANGE.size
+                self._partial = data[cut:]
+                self._ranges += list(_RANGE.iter_unpack(data[:cut]))
+        except BlockingIOError:  # nothing more said
+            pass
+        number = self._number
+        self._ranges = [(first, end) for first, end in self._ranges if end > number]  # the past ones go
+        return any(first <= number for first, _ in self._ranges)
+
+
 def _read_exactly(stream: IO[bytes], size: int) -> bytes:
     data = stream.read(size)
     if len(data) != size:
@@ -120,8 +158,9 @@ def main() -> None:
             os.nice(niceness)
         except (AttributeError, OSError):  # not on this platform: same priority, still correct
             pass
+    taken = Taken(int(sys.argv[2])) if len(sys.argv) > 2 else None
     server, stdin, stdout = Server(), sys.stdin.buffer, sys.stdout.buffer
-    while (reply := server.answer(stdin)) is not None:
+    while (reply := server.answer(stdin, taken)) is not None:
         if reply:
             stdout.write(reply)
             stdout.flush()

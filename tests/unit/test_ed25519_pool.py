@@ -4,11 +4,18 @@ also when a worker dies; no request carries the private key; ``close`` leaves no
 from __future__ import annotations
 
 import io
+import os
+import signal
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ledger.domain.envelope import public_key_bytes
 from ledger.infra import ed25519_pool
@@ -140,23 +147,60 @@ def test_workers_answer_like_the_in_line_check(pool: Ed25519Pool, size: int) -> 
 
 
 @pytest.mark.parametrize("size", [ed25519_pool.MIN_PARALLEL, 101, 200, 333])
-def test_a_batch_s_checks_end_evenly_spread_over_the_workers(monkeypatch: pytest.MonkeyPatch, size: int) -> None:
-    """The batch waits for its slowest worker: each ends with as many checks as the others, give or take one."""
-    sent: dict[int, int] = {}
-    send = ed25519_pool._Worker.send
+def test_a_batch_s_checks_end_evenly_owed_by_the_workers(monkeypatch: pytest.MonkeyPatch, size: int) -> None:
+    """The batch waits for its slowest worker: when it asks for its answers, each worker owes
+    as many checks as the others, give or take one (read before the tail is taken over)."""
+    owed: list[list[int]] = []
+    take_over = ed25519_pool.Batch._take_over_the_tail
 
-    def counting(worker: ed25519_pool._Worker, request: ed25519_pool._Request) -> None:
-        sent[id(worker)] = sent.get(id(worker), 0) + request.size  # a verify frame's reply: one byte per check
-        send(worker, request)
+    def noting(work: ed25519_pool.Batch) -> None:
+        owed.append(work._owed())
+        take_over(work)
 
-    monkeypatch.setattr(ed25519_pool._Worker, "send", counting)
+    monkeypatch.setattr(ed25519_pool.Batch, "_take_over_the_tail", noting)
     batch = checks(size, bad={1, size - 2, size - 1})  # failures in the last, split frame too
     with Ed25519Pool(2) as pool, pool.batch(size) as work:
         for check in batch:
             work.check(check)
         answers = work.results()
     assert answers == ed25519_pool.verify_all(batch)
-    assert len(sent) == 2 and sum(sent.values()) == size and max(sent.values()) - min(sent.values()) <= 1
+    if ed25519_pool._cores() > 1 and os.name == "posix":
+        assert len(owed) == 1 and len(owed[0]) == 2 and max(owed[0]) - min(owed[0]) <= 1
+
+
+def test_a_worker_that_answers_is_given_more_than_one_that_does_not(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each frame goes to the worker owing the batch the fewest answers: with one worker
+    stopped (SIGSTOP) while the batch is checked, nearly all go to the other."""
+    if ed25519_pool._cores() < 2 or os.name != "posix":
+        pytest.skip("needs workers and POSIX signals")
+    sent: dict[int, int] = {}
+    send = ed25519_pool._Worker.send
+
+    def counting(worker: ed25519_pool._Worker, request: ed25519_pool._Request) -> None:
+        sent[worker.process.pid] = sent.get(worker.process.pid, 0) + request.size
+        send(worker, request)
+
+    monkeypatch.setattr(ed25519_pool._Worker, "send", counting)
+    batch = checks(160, bad={3, 77, 159})
+    with Ed25519Pool(2) as pool:
+        with pool.batch(ed25519_pool.MIN_PARALLEL) as warm:  # both workers started and answering
+            for check in batch[:ed25519_pool.MIN_PARALLEL]:
+                warm.check(check)
+            assert warm.parallel and all(warm.results()[i] == (i != 3) for i in range(ed25519_pool.MIN_PARALLEL))
+        running, stopped = (worker.process.pid for worker in pool._workers)
+        sent.clear()
+        os.kill(stopped, signal.SIGSTOP)
+        try:
+            with pool.batch(160) as work:
+                for i, check in enumerate(batch):
+                    work.check(check)
+                    if i % ed25519_pool.CHUNK == ed25519_pool.CHUNK - 1:
+                        time.sleep(0.05)  # time for the running worker to answer its frame
+                os.kill(stopped, signal.SIGCONT)
+                assert work.results() == ed25519_pool.verify_all(batch)
+        finally:
+            os.kill(stopped, signal.SIGCONT)
+    assert sent.get(running, 0) >= 0.75 * 160 > sent.get(stopped, 0)
 
 
 @pytest.mark.parametrize("count", [1, ed25519_pool.MIN_PARALLEL, 200, 5001])  # 5001: replies beyond a pipe's buffer
@@ -273,3 +317,73 @@ def test_an_unread_large_signing_does_not_stall_the_next_one(pool: Ed25519Pool) 
             worker.process.kill()
         pytest.fail("the batch and its workers waited for each other")
     assert done == [[KEYS[1].sign(m) for m in messages]]
+
+
+def test_a_worker_skips_the_frames_its_caller_says_it_took_over() -> None:
+    """The second pipe's ranges, sent before the frames: frames 0 and 1 skipped, 2 verified,
+    3 (a new range, after a gap) skipped; a sign frame is not numbered."""
+    read, write = os.pipe()
+    frames = [ed25519_pool.encode_verify(checks(3, {1})) for _ in range(4)]
+    os.write(write, ed25519_pool.encode_taken(0, 2) + ed25519_pool.encode_taken(3, 4))
+    worker = subprocess.run([sys.executable, "-m", "ledger.infra.ed25519_worker", "0", str(read)],
+                            input=ed25519_pool.encode_key(KEYS[0]) + frames[0] + frames[1]
+                            + ed25519_pool.encode_sign([b"s"]) + frames[2] + frames[3],
+                            capture_output=True, pass_fds=(read,), timeout=60, check=True)
+    os.close(read)
+    os.close(write)
+    skipped = bytes([ed25519_pool.SKIPPED]) * 3
+    assert worker.stdout == skipped + skipped + KEYS[0].sign(b"s") + bytes([1, 0, 1]) + skipped
+
+
+@pytest.mark.parametrize(("owed", "level"), [([], 0), ([0, 0], 0), ([0, 100], 50), ([4, 68], 34), ([36, 36], 24),
+                                             ([100, 0, 0, 0], 50)])
+def test_the_caller_takes_over_down_to_the_level_it_ends_with_the_workers(owed: list[int], level: int) -> None:
+    assert ed25519_pool._tail_level(owed) == level
+
+
+@given(st.lists(st.integers(0, 1000), max_size=8))
+def test_the_tail_level_is_the_least_at_which_the_caller_takes_no_more_than_it(owed: list[int]) -> None:
+    level = ed25519_pool._tail_level(owed)
+    assert sum(max(0, n - level) for n in owed) <= level
+    assert level == 0 or sum(max(0, n - level + 1) for n in owed) > level - 1
+
+
+def test_the_batch_takes_over_the_queues_of_workers_far_behind(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both workers stopped (SIGSTOP) until after the batch asks for its answers: the calling
+    process verifies the end of their queues itself, the workers skip exactly those frames once
+    they run again, the answers are right and the next batches stay in step."""
+    if ed25519_pool._cores() < 2 or os.name != "posix":
+        pytest.skip("needs workers and POSIX signals")
+    dropped: list[bytes] = []
+    monkeypatch.setattr(ed25519_pool, "_drop", dropped.append)
+    batch = checks(200, bad={0, 5, 99, 150, 198, 199})
+    with Ed25519Pool(2) as pool:
+        stopped = [worker.process.pid for worker in pool._workers]
+        for pid in stopped:
+            os.kill(pid, signal.SIGSTOP)
+
+        def resume() -> None:
+            for pid in stopped:
+                os.kill(pid, signal.SIGCONT)
+
+        timer = threading.Timer(1.0, resume)
+        try:
+            with pool.batch(200) as work:
+                for check in batch:
+                    work.check(check)
+                timer.start()  # the batch asks for its answers now, each stopped worker owing 100 checks
+                answers = work.results()
+                taken = work.taken_over
+        finally:
+            timer.cancel()
+            resume()
+        assert answers == ed25519_pool.verify_all(batch)
+        # each owed frames of 16 x 6 and 4: level 67 (2 x (100 - 67) <= 67); from the newest, 4 + 16 + 16 go
+        # (left 64; one more frame would leave 48, further below the level than 64 is above it)
+        assert taken == 2 * 36 and pool.taken_over == taken
+        assert b"".join(dropped) == bytes([ed25519_pool.SKIPPED]) * taken, "the workers skipped every frame taken over"
+        for _ in range(2):
+            with pool.batch(200) as work:
+                for check in batch[::-1]:
+                    work.check(check)
+                assert work.results() == ed25519_pool.verify_all(batch[::-1])
