@@ -135,8 +135,8 @@ def run(url: str, clients: int, batch: int,
         profile: bool = False) -> tuple[float, float, float, float, float, dict[str, float]]:
     """Submissions per second; CPU seconds per submission of the ledger process and of the
     signature workers; seconds per submission to build its receipt's proof (as served); the
-    share of the signature checks the ledger process took over from a worker far behind at a
-    batch's end; with ``profile``, the ledger process's CPU per submission by area (slower: not timed)."""
+    share of the signature checks handed from a worker far behind to another at a batch's end;
+    with ``profile``, the ledger process's CPU per submission by area (slower: not timed)."""
     key = Ed25519PrivateKey.generate()
     pool = Ed25519Pool(signing_key=key)
     pool.start()  # before the clock starts, as a server starts it
@@ -163,11 +163,11 @@ def run(url: str, clients: int, batch: int,
         receipt.as_dict()
     served = time.process_time() - served
     workers = workers_cpu(pool) - children
-    taken = pool.taken_over
+    handed = pool.handed_over
     ledger.close()
     pool.close()
     n = len(envelopes)
-    return n / elapsed, cpu / n, workers / n, served / n, taken / n, areas(profiler, n) if profiler is not None else {}
+    return n / elapsed, cpu / n, workers / n, served / n, handed / n, areas(profiler, n) if profiler is not None else {}
 
 
 def workers_cpu(pool: Ed25519Pool) -> float:
@@ -280,10 +280,10 @@ def report(args: argparse.Namespace, rows: dict[str, list[tuple[float, float, fl
     print(f"{'Ed25519 sign, one core':<40} {sign1:>10,.0f} /s   (one per write: its checkpoint)")
     us = 1e6
     for label, runs in rows.items():
-        rate, cpu, workers, served, taken = (statistics.median(float(r[i]) for r in runs) for i in range(5))  # type: ignore[arg-type]
+        rate, cpu, workers, served, handed = (statistics.median(float(r[i]) for r in runs) for i in range(5))  # type: ignore[arg-type]
         print(f"{label:<40} {rate:>10,.0f} /s   = {statistics.median(ratios[label]):.3f} x two-core verify limit;"
               f" CPU per submission: ledger process {cpu * us:,.0f} us, signature workers {workers * us:,.0f} us"
-              f" (checks taken over by the ledger process at batches' ends: {taken:.0%});"
+              f" (checks handed from a worker behind to another at batches' ends: {handed:.0%});"
               f" building its receipt's proof when served {served * us:,.0f} us")
     targets = [("sqlite", 0.5), ("postgresql", 0.4)]
     budget_line = False

@@ -10,10 +10,12 @@ holds them, or for ``RESPAWN_AFTER`` seconds after one failed): slower, never wr
 - ``batch``: the ledger streams each envelope's check to the workers as soon as it has parsed
   the envelope (``Batch.check``) and decides the batch meanwhile, writes the rows (signing
   the write's one checkpoint itself), and asks for the answers (``results``) just before it
-  commits. There it has nothing left to do but wait, and one worker is often far behind the
-  others (it shared a core with the deciding process, at a lower priority): the calling
-  process then verifies the end of that worker's queue itself, and tells the worker, which
-  skips those frames (``Batch.taken_over`` and the pool's ``taken_over`` count them).
+  commits. Each frame of checks goes to the worker owing the batch the fewest answers. When
+  the answers are asked for, one worker is often far behind the others (it shared a core with
+  the deciding process, at a lower priority, while another had a core of its own): the end of
+  its queue is then handed over to the workers owing least, and the worker is told to skip
+  those frames (``Batch.handed_over`` and the pool's ``handed_over`` count the checks). The
+  calling process itself waits: its core is the one the worker behind shares.
   ``Batch.sign`` (signing on the workers, with a key the pool was given) is no longer used
   by the ledger, whose pool holds no key.
 - ``jobs`` / ``verify_jobs``: the verifier streams (log_index, step, key, signature, message)
@@ -34,7 +36,7 @@ Wire format (encoded here, answered by ``ed25519_worker.Server``). Every request
 operation (1 byte), count (u32), body length (u32), body; integers little-endian. A worker
 answers its frames in order, and numbers its ``V`` frames from 0. On a second pipe (POSIX)
 the caller may send pairs of u64 (first, end): the ``V`` frames numbered first <= n < end were
-verified by the caller; the worker answers each it has not started with ``SKIPPED`` (2) per
+handed to another worker; the worker answers each it has not started with ``SKIPPED`` (2) per
 item, unverified, and the caller ignores whatever it answers for them.
 - ``K`` (key), only as the first frame, count 1: the 32-byte raw private key; no reply;
 - ``V`` (verify): the number of distinct public keys (u16), the keys (32 bytes each), then
@@ -152,7 +154,7 @@ class _Request:
     take: Callable[[bytes], None]  # called with the reply
 
 
-_TAKEN = object()  # the owner of a request the calling process answered itself: its reply is read and dropped
+_HANDED_OVER = object()  # the owner of a request sent to another worker too: its reply is read and dropped
 
 
 def _drop(_: bytes) -> None:
@@ -302,7 +304,7 @@ class Ed25519Pool:
         self._started = False
         self._pid = os.getpid()
         self._broken_at: float | None = None  # when workers last failed
-        self.taken_over = 0  # checks sent to workers and verified in this process after all, since created
+        self.handed_over = 0  # checks moved from a worker behind to another at a batch's end, since created
 
     def start(self) -> None:
         """Start the workers now (a no-op when they run); should that fail, work runs in-line
@@ -434,8 +436,8 @@ class _Session:
 
     def _answer_here(self, request: _Request) -> None:
         """Do a request's work in this process (a signing's when its result is asked for; one
-        taken over was done already)."""
-        if not isinstance(request.owner, Signing) and request.owner is not _TAKEN:
+        handed over is answered by its copy)."""
+        if not isinstance(request.owner, Signing) and request.owner is not _HANDED_OVER:
             request.take(self._pool._local.answer_frame(request.frame))
 
     def _read_arrived(self) -> None:
@@ -480,7 +482,7 @@ class Batch(_Session):
         self._unsent: list[Check] = []  # checks not sent yet
         self._answers = bytearray()  # per check sent, filled in as replies are read
         self._results: list[bool] | None = None
-        self.taken_over = 0  # checks sent to a worker and verified in this process after all
+        self.handed_over = 0  # checks moved from a worker behind to another when the answers were asked for
 
     def check(self, item: Check) -> None:
         """Queue one signature check; it starts on a worker within ``CHUNK`` checks."""
@@ -495,40 +497,35 @@ class Batch(_Session):
         """Whether each queued signature verifies, in order (waits for the workers)."""
         if self._results is None:
             self._flush(last=True)
-            self._take_over_the_tail()
+            self._even_out_the_tail()
             self._wait_for(self)
             self._results = [answer == 1 for answer in self._answers]
         return self._results
 
-    def _take_over_the_tail(self) -> None:
-        """Verify here the end of the queues of the workers furthest behind: as much as leaves
-        each with no more than this process takes (``_tail_level``). A frame a worker may have
-        started (the oldest it owes) stays with it; a frame verified both here and there costs
-        time, never a wrong answer, for the worker's reply to it is dropped."""
-        if os.name != "posix" or not self._workers or any(w.taken_fd is None for w in self._workers):
+    def _even_out_the_tail(self) -> None:
+        """Hand the end of the queue of each worker far behind to the workers owing least, frame
+        by frame from the newest, while that brings it nearer the mean (``_moves``). The frame
+        a worker may have started (the oldest it owes) stays with it. A frame verified by both
+        costs time, never a wrong answer: the first worker's reply to it is dropped."""
+        if os.name != "posix" or len(self._workers) < 2 or any(w.taken_fd is None for w in self._workers):
             return
         owed = self._owed()
+        moves = _moves(owed, [[r.size for r in w.pending if r.owner is self] for w in self._workers]
+                       if len(self._workers) == len(owed) else [])
         try:
-            level = _tail_level(owed)
-            taken: list[_Request] = []
-            for worker, left in zip(self._workers, owed):
-                mine: list[_Request] = []
-                for request in reversed(worker.pending):  # the newest first: the worker reaches them last
-                    if request.owner is not self or request is worker.pending[0] or left - request.size / 2 <= level:
-                        break
-                    mine.append(request)
-                    left -= request.size
-                if mine:
-                    worker.take_over(len(mine))
-                    taken += mine
+            for giver, count, receivers in moves:
+                if not self._workers:
+                    return  # they failed: what they owed was answered here
+                worker = self._workers[giver]
+                handed = [r for r in worker.pending if r.owner is self][-count:]
+                worker.take_over(count)  # told first: it skips them if it gets there before they are verified
+                for request, receiver in zip(reversed(handed), receivers):  # the newest first, as ``_moves`` gives them
+                    take, request.take, request.owner = request.take, _drop, _HANDED_OVER
+                    self._submit(receiver, _Request(request.frame, request.size, self, take))  # in-line if they fail
+                    self.handed_over += request.size
+                    self._pool.handed_over += request.size
         except _FAILED:
             self._break_down()  # answered here, all of it
-            return
-        for request in taken:
-            take, request.take, request.owner = request.take, _drop, _TAKEN
-            take(self._pool._local.answer_frame(request.frame))
-            self.taken_over += request.size
-            self._pool.taken_over += request.size
 
     def sign(self, messages: list[bytes]) -> Signing:
         """Start signing ``messages`` with the pool's key on the workers, after the checks
@@ -589,11 +586,29 @@ class Batch(_Session):
         self._answers[first:first + len(reply)] = reply
 
 
-def _tail_level(owed: list[int]) -> int:
-    """How many checks each worker keeps when the calling process takes over the rest of the
-    queues above that level: the least level at which it takes no more than the level itself,
-    so that it ends about when the slowest worker does."""
-    return next(level for level in range(max(owed, default=0) + 1) if sum(max(0, n - level) for n in owed) <= level)
+def _moves(owed: list[int], frames: list[list[int]]) -> list[tuple[int, int, list[int]]]:
+    """Which frames to hand over: per worker owing more than the mean, (worker, how many of its
+    newest frames, the worker each goes to). ``owed``: the checks each owes; ``frames``: the
+    sizes of the frames each owes, oldest first. A frame moves while its worker, after it
+    is gone, is nearer the mean than before, and never the oldest (it may be under way); each
+    goes to the worker owing least at that moment."""
+    if len(owed) < 2 or len(frames) != len(owed):
+        return []
+    owed = list(owed)
+    mean = sum(owed) / len(owed)
+    moves = []
+    for giver in sorted(range(len(owed)), key=lambda i: -owed[i]):
+        receivers: list[int] = []
+        for size in reversed(frames[giver][1:]):
+            receiver = min(range(len(owed)), key=owed.__getitem__)
+            if receiver == giver or owed[giver] - size / 2 <= mean or owed[receiver] + size / 2 > mean:
+                break
+            owed[giver] -= size
+            owed[receiver] += size
+            receivers.append(receiver)
+        if receivers:
+            moves.append((giver, len(receivers), receivers))
+    return moves
 
 
 class Signing:
