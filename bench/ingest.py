@@ -37,7 +37,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey 
 from ledger.application import Ledger  # noqa: E402
 from ledger.domain.envelope import b64encode, public_key_bytes, sign  # noqa: E402
 from ledger.infra import heap  # noqa: E402
-from ledger.infra.ed25519_pool import Ed25519Pool  # noqa: E402
+from ledger.infra.ed25519_pool import Ed25519Pool, batch_workers  # noqa: E402
 from ledger.settings import Settings  # noqa: E402
 
 PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres connect_timeout=3"
@@ -135,10 +135,10 @@ def run(url: str, clients: int, batch: int,
         profile: bool = False) -> tuple[float, float, float, float, float, dict[str, float]]:
     """Submissions per second; CPU seconds per submission of the ledger process and of the
     signature workers; seconds per submission to build its receipt's proof (as served); the
-    share of the signature checks handed from a worker far behind to another at a batch's end;
-    with ``profile``, the ledger process's CPU per submission by area (slower: not timed)."""
+    share of the signature checks the ledger process took over from a worker far behind at a
+    batch's end; with ``profile``, the ledger process's CPU per submission by area (slower: not timed)."""
     key = Ed25519PrivateKey.generate()
-    pool = Ed25519Pool(signing_key=key)
+    pool = Ed25519Pool(batch_workers(), signing_key=key)  # as a server has it
     pool.start()  # before the clock starts, as a server starts it
     ledger = Ledger(Settings(url, key, os.urandom(32)), pool)
     heap.settle()  # as a server does once started
@@ -163,11 +163,11 @@ def run(url: str, clients: int, batch: int,
         receipt.as_dict()
     served = time.process_time() - served
     workers = workers_cpu(pool) - children
-    handed = pool.handed_over
+    taken = pool.taken_over
     ledger.close()
     pool.close()
     n = len(envelopes)
-    return n / elapsed, cpu / n, workers / n, served / n, handed / n, areas(profiler, n) if profiler is not None else {}
+    return n / elapsed, cpu / n, workers / n, served / n, taken / n, areas(profiler, n) if profiler is not None else {}
 
 
 def workers_cpu(pool: Ed25519Pool) -> float:
@@ -280,10 +280,10 @@ def report(args: argparse.Namespace, rows: dict[str, list[tuple[float, float, fl
     print(f"{'Ed25519 sign, one core':<40} {sign1:>10,.0f} /s   (one per write: its checkpoint)")
     us = 1e6
     for label, runs in rows.items():
-        rate, cpu, workers, served, handed = (statistics.median(float(r[i]) for r in runs) for i in range(5))  # type: ignore[arg-type]
+        rate, cpu, workers, served, taken = (statistics.median(float(r[i]) for r in runs) for i in range(5))  # type: ignore[arg-type]
         print(f"{label:<40} {rate:>10,.0f} /s   = {statistics.median(ratios[label]):.3f} x two-core verify limit;"
               f" CPU per submission: ledger process {cpu * us:,.0f} us, signature workers {workers * us:,.0f} us"
-              f" (checks handed from a worker behind to another at batches' ends: {handed:.0%});"
+              f" (checks taken over by the ledger process at batches' ends: {taken:.0%});"
               f" building its receipt's proof when served {served * us:,.0f} us")
     targets = [("sqlite", 0.5), ("postgresql", 0.4)]
     budget_line = False

@@ -10,12 +10,13 @@ holds them, or for ``RESPAWN_AFTER`` seconds after one failed): slower, never wr
 - ``batch``: the ledger streams each envelope's check to the workers as soon as it has parsed
   the envelope (``Batch.check``) and decides the batch meanwhile, writes the rows (signing
   the write's one checkpoint itself), and asks for the answers (``results``) just before it
-  commits. Each frame of checks goes to the worker owing the batch the fewest answers. When
-  the answers are asked for, one worker is often far behind the others (it shared a core with
-  the deciding process, at a lower priority, while another had a core of its own): the end of
-  its queue is then handed over to the workers owing least, and the worker is told to skip
-  those frames (``Batch.handed_over`` and the pool's ``handed_over`` count the checks). The
-  calling process itself waits: its core is the one the worker behind shares.
+  commits. Its own core is kept for that work: a ledger's pool has one worker fewer than the
+  cores (``batch_workers``). Each frame of checks goes to the worker owing the batch the
+  fewest answers. When the answers are asked for, the ledger has nothing left to do but
+  wait while the workers finish the checks sent last: it then verifies the end of their
+  queues itself, down to what it leaves each of them (``_tail_level``), and tells each
+  worker, which skips those frames (``Batch.taken_over`` and the pool's ``taken_over`` count
+  them). Without the pipes to tell them (not POSIX) it waits.
   ``Batch.sign`` (signing on the workers, with a key the pool was given) is no longer used
   by the ledger, whose pool holds no key.
 - ``jobs`` / ``verify_jobs``: the verifier streams (log_index, step, key, signature, message)
@@ -30,13 +31,13 @@ The workers are plain subprocesses (``python -m ledger.infra.ed25519_worker``) o
 they import nothing of the caller's program (a spawned ``multiprocessing`` child imports the
 caller's main module again, a fork is unsafe in a threaded server) and share none of its
 connections or threads. They run at a lower priority (``nice``): the calling process's
-one thread is the bottleneck and keeps its core.
+one thread is the bottleneck and keeps its core, also on a machine shared with other work.
 
 Wire format (encoded here, answered by ``ed25519_worker.Server``). Every request is a frame:
 operation (1 byte), count (u32), body length (u32), body; integers little-endian. A worker
 answers its frames in order, and numbers its ``V`` frames from 0. On a second pipe (POSIX)
 the caller may send pairs of u64 (first, end): the ``V`` frames numbered first <= n < end were
-handed to another worker; the worker answers each it has not started with ``SKIPPED`` (2) per
+verified by the caller; the worker answers each it has not started with ``SKIPPED`` (2) per
 item, unverified, and the caller ignores whatever it answers for them.
 - ``K`` (key), only as the first frame, count 1: the 32-byte raw private key; no reply;
 - ``V`` (verify): the number of distinct public keys (u16), the keys (32 bytes each), then
@@ -68,7 +69,7 @@ from ledger.infra.ed25519_worker import _HEAD, _ITEM, _KEYS, _LENGTH, _RANGE, KE
 
 __all__ = ["CHUNK", "JOB_CHUNK", "KEY", "MAX_WORKERS", "MIN_PARALLEL", "NICENESS", "RESPAWN_AFTER", "SIGN", "SKIPPED", "VERIFY",
            "Batch", "Check", "Ed25519Pool", "Failure", "Job", "Jobs", "Server", "Signing",
-           "encode_key", "encode_sign", "encode_taken", "encode_verify", "verify_all"]
+           "batch_workers", "encode_key", "encode_sign", "encode_taken", "encode_verify", "verify_all"]
 
 Check = tuple[bytes, bytes, bytes]  # raw public key (32), raw signature (64), signed message
 Job = tuple[int, int, bytes, bytes, bytes]  # log_index, step, public key, signature, message
@@ -154,7 +155,7 @@ class _Request:
     take: Callable[[bytes], None]  # called with the reply
 
 
-_HANDED_OVER = object()  # the owner of a request sent to another worker too: its reply is read and dropped
+_TAKEN = object()  # the owner of a request the calling process answered itself: its reply is read and dropped
 
 
 def _drop(_: bytes) -> None:
@@ -273,6 +274,14 @@ def _stop(workers: list[_Worker], wait: bool) -> None:
             pass
 
 
+def batch_workers() -> int:
+    """The workers of a pool beside a process that decides and writes batches itself: one
+    fewer than the cores (its thread keeps one; at the end of a batch it verifies too), at
+    most ``MAX_WORKERS``; none on one core."""
+    cores = _cores()
+    return 0 if cores < 2 else min(cores - 1, MAX_WORKERS)
+
+
 def _cores() -> int:
     try:
         return len(os.sched_getaffinity(0))
@@ -286,7 +295,8 @@ def _cores() -> int:
 class Ed25519Pool:
     """Ed25519 worker processes for one process, used by one batch or job stream at a time.
 
-    ``workers``: how many (None: one per core, at most ``MAX_WORKERS``, none on one core; 0:
+    ``workers``: how many (None: one per core, at most ``MAX_WORKERS``, none on one core, as
+    the verifier's streams want; a ledger deciding batches gives ``batch_workers()``; 0:
     everything in the calling process). ``signing_key``: what ``Batch.sign`` signs with; each
     worker is handed it once, when it starts, and no request carries it. ``nice``: the
     workers' niceness. Nothing starts until ``start``."""
@@ -304,7 +314,7 @@ class Ed25519Pool:
         self._started = False
         self._pid = os.getpid()
         self._broken_at: float | None = None  # when workers last failed
-        self.handed_over = 0  # checks moved from a worker behind to another at a batch's end, since created
+        self.taken_over = 0  # checks sent to workers and verified in this process after all, since created
 
     def start(self) -> None:
         """Start the workers now (a no-op when they run); should that fail, work runs in-line
@@ -436,8 +446,8 @@ class _Session:
 
     def _answer_here(self, request: _Request) -> None:
         """Do a request's work in this process (a signing's when its result is asked for; one
-        handed over is answered by its copy)."""
-        if not isinstance(request.owner, Signing) and request.owner is not _HANDED_OVER:
+        taken over was done already)."""
+        if not isinstance(request.owner, Signing) and request.owner is not _TAKEN:
             request.take(self._pool._local.answer_frame(request.frame))
 
     def _read_arrived(self) -> None:
@@ -482,7 +492,7 @@ class Batch(_Session):
         self._unsent: list[Check] = []  # checks not sent yet
         self._answers = bytearray()  # per check sent, filled in as replies are read
         self._results: list[bool] | None = None
-        self.handed_over = 0  # checks moved from a worker behind to another when the answers were asked for
+        self.taken_over = 0  # checks sent to a worker and verified in this process after all
 
     def check(self, item: Check) -> None:
         """Queue one signature check; it starts on a worker within ``CHUNK`` checks."""
@@ -497,35 +507,40 @@ class Batch(_Session):
         """Whether each queued signature verifies, in order (waits for the workers)."""
         if self._results is None:
             self._flush(last=True)
-            self._even_out_the_tail()
+            self._take_over_the_tail()
             self._wait_for(self)
             self._results = [answer == 1 for answer in self._answers]
         return self._results
 
-    def _even_out_the_tail(self) -> None:
-        """Hand the end of the queue of each worker far behind to the workers owing least, frame
-        by frame from the newest, while that brings it nearer the mean (``_moves``). The frame
-        a worker may have started (the oldest it owes) stays with it. A frame verified by both
-        costs time, never a wrong answer: the first worker's reply to it is dropped."""
-        if os.name != "posix" or len(self._workers) < 2 or any(w.taken_fd is None for w in self._workers):
+    def _take_over_the_tail(self) -> None:
+        """Verify here the end of the queues of the workers furthest behind: as much as leaves
+        each with no more than this process takes (``_tail_level``). A frame a worker may have
+        started (the oldest it owes) stays with it; a frame verified both here and there costs
+        time, never a wrong answer, for the worker's reply to it is dropped."""
+        if os.name != "posix" or not self._workers or any(w.taken_fd is None for w in self._workers):
             return
         owed = self._owed()
-        moves = _moves(owed, [[r.size for r in w.pending if r.owner is self] for w in self._workers]
-                       if len(self._workers) == len(owed) else [])
         try:
-            for giver, count, receivers in moves:
-                if not self._workers:
-                    return  # they failed: what they owed was answered here
-                worker = self._workers[giver]
-                handed = [r for r in worker.pending if r.owner is self][-count:]
-                worker.take_over(count)  # told first: it skips them if it gets there before they are verified
-                for request, receiver in zip(reversed(handed), receivers):  # the newest first, as ``_moves`` gives them
-                    take, request.take, request.owner = request.take, _drop, _HANDED_OVER
-                    self._submit(receiver, _Request(request.frame, request.size, self, take))  # in-line if they fail
-                    self.handed_over += request.size
-                    self._pool.handed_over += request.size
+            level = _tail_level(owed)
+            taken: list[_Request] = []
+            for worker, left in zip(self._workers, owed):
+                mine: list[_Request] = []
+                for request in reversed(worker.pending):  # the newest first: the worker reaches them last
+                    if request.owner is not self or request is worker.pending[0] or left - request.size / 2 <= level:
+                        break
+                    mine.append(request)
+                    left -= request.size
+                if mine:
+                    worker.take_over(len(mine))
+                    taken += mine
         except _FAILED:
             self._break_down()  # answered here, all of it
+            return
+        for request in taken:
+            take, request.take, request.owner = request.take, _drop, _TAKEN
+            take(self._pool._local.answer_frame(request.frame))
+            self.taken_over += request.size
+            self._pool.taken_over += request.size
 
     def sign(self, messages: list[bytes]) -> Signing:
         """Start signing ``messages`` with the pool's key on the workers, after the checks
@@ -586,29 +601,11 @@ class Batch(_Session):
         self._answers[first:first + len(reply)] = reply
 
 
-def _moves(owed: list[int], frames: list[list[int]]) -> list[tuple[int, int, list[int]]]:
-    """Which frames to hand over: per worker owing more than the mean, (worker, how many of its
-    newest frames, the worker each goes to). ``owed``: the checks each owes; ``frames``: the
-    sizes of the frames each owes, oldest first. A frame moves while its worker, after it
-    is gone, is nearer the mean than before, and never the oldest (it may be under way); each
-    goes to the worker owing least at that moment."""
-    if len(owed) < 2 or len(frames) != len(owed):
-        return []
-    owed = list(owed)
-    mean = sum(owed) / len(owed)
-    moves = []
-    for giver in sorted(range(len(owed)), key=lambda i: -owed[i]):
-        receivers: list[int] = []
-        for size in reversed(frames[giver][1:]):
-            receiver = min(range(len(owed)), key=owed.__getitem__)
-            if receiver == giver or owed[giver] - size / 2 <= mean or owed[receiver] + size / 2 > mean:
-                break
-            owed[giver] -= size
-            owed[receiver] += size
-            receivers.append(receiver)
-        if receivers:
-            moves.append((giver, len(receivers), receivers))
-    return moves
+def _tail_level(owed: list[int]) -> int:
+    """How many checks each worker keeps when the calling process takes over the rest of the
+    queues above that level: the least level at which it takes no more than the level itself,
+    so that it ends about when the slowest worker does."""
+    return next(level for level in range(max(owed, default=0) + 1) if sum(max(0, n - level) for n in owed) <= level)
 
 
 class Signing:

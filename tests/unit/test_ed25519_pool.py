@@ -149,15 +149,15 @@ def test_workers_answer_like_the_in_line_check(pool: Ed25519Pool, size: int) -> 
 @pytest.mark.parametrize("size", [ed25519_pool.MIN_PARALLEL, 101, 200, 333])
 def test_a_batch_s_checks_end_evenly_owed_by_the_workers(monkeypatch: pytest.MonkeyPatch, size: int) -> None:
     """The batch waits for its slowest worker: when it asks for its answers, each worker owes
-    as many checks as the others, give or take one (read before the tail is evened out)."""
+    as many checks as the others, give or take one (read before the tail is taken over)."""
     owed: list[list[int]] = []
-    even_out = ed25519_pool.Batch._even_out_the_tail
+    take_over = ed25519_pool.Batch._take_over_the_tail
 
     def noting(work: ed25519_pool.Batch) -> None:
         owed.append(work._owed())
-        even_out(work)
+        take_over(work)
 
-    monkeypatch.setattr(ed25519_pool.Batch, "_even_out_the_tail", noting)
+    monkeypatch.setattr(ed25519_pool.Batch, "_take_over_the_tail", noting)
     batch = checks(size, bad={1, size - 2, size - 1})  # failures in the last, split frame too
     with Ed25519Pool(2) as pool, pool.batch(size) as work:
         for check in batch:
@@ -335,70 +335,62 @@ def test_a_worker_skips_the_frames_its_caller_says_it_took_over() -> None:
     assert worker.stdout == skipped + skipped + KEYS[0].sign(b"s") + bytes([1, 0, 1]) + skipped
 
 
-@pytest.mark.parametrize(("owed", "frames", "moves"), [
-    ([], [], []),
-    ([0, 0], [[], []], []),
-    ([4, 68], [[4], [16, 16, 16, 16, 4]], [(1, 3, [0, 0, 0])]),  # 4 + 16 + 16 go: 40 and 32 left, mean 36
-    ([100, 100], [[16] * 6 + [4], [16] * 6 + [4]], []),  # even: nothing moves
-    ([0, 16], [[], [16]], []),  # the oldest frame may be under way: it stays
-    ([0, 0, 96], [[], [], [16] * 6], [(2, 4, [0, 1, 0, 1])]),  # mean 32: 32 left, 32 each given
-])
-def test_the_end_of_a_queue_far_behind_goes_to_the_workers_owing_least(
-        owed: list[int], frames: list[list[int]], moves: list[tuple[int, int, list[int]]]) -> None:
-    assert ed25519_pool._moves(owed, frames) == moves
+@pytest.mark.parametrize(("owed", "level"), [([], 0), ([0, 0], 0), ([0, 100], 50), ([4, 68], 34), ([36, 36], 24),
+                                             ([100, 0, 0, 0], 50)])
+def test_the_caller_takes_over_down_to_the_level_it_ends_with_the_workers(owed: list[int], level: int) -> None:
+    assert ed25519_pool._tail_level(owed) == level
 
 
-@given(st.lists(st.lists(st.sampled_from([1, 4, 16]), max_size=12), min_size=2, max_size=6))
-def test_handing_over_never_leaves_a_worker_further_from_the_mean(frames: list[list[int]]) -> None:
-    owed = [sum(f) for f in frames]
-    after = list(owed)
-    for giver, count, receivers in ed25519_pool._moves(owed, frames):
-        assert 0 < count == len(receivers) < len(frames[giver]), "never the oldest frame"
-        for size, receiver in zip(reversed(frames[giver][-count:]), receivers):
-            after[giver] -= size
-            after[receiver] += size
-    mean = sum(owed) / len(owed)
-    assert sum(after) == sum(owed)
-    assert max(after) <= max(owed) and max(abs(a - mean) for a in after) <= max(abs(o - mean) for o in owed)
+@given(st.lists(st.integers(0, 1000), max_size=8))
+def test_the_tail_level_is_the_least_at_which_the_caller_takes_no_more_than_it(owed: list[int]) -> None:
+    level = ed25519_pool._tail_level(owed)
+    assert sum(max(0, n - level) for n in owed) <= level
+    assert level == 0 or sum(max(0, n - level + 1) for n in owed) > level - 1
 
 
-def test_the_batch_hands_the_queue_of_a_worker_far_behind_to_another(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Both workers stopped (SIGSTOP) while the batch is checked, so each owes half; one
-    resumed and done (then given the last checks) before the answers are asked for: the end of the other's queue is handed
-    to it, the stopped worker skips exactly those frames once it runs again, the answers are
-    right and the next batches stay in step."""
+def test_the_batch_takes_over_the_queues_of_workers_far_behind(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both workers stopped (SIGSTOP) until after the batch asks for its answers: the calling
+    process verifies the end of their queues itself, the workers skip exactly those frames once
+    they run again, the answers are right and the next batches stay in step."""
     if ed25519_pool._cores() < 2 or os.name != "posix":
         pytest.skip("needs workers and POSIX signals")
     dropped: list[bytes] = []
     monkeypatch.setattr(ed25519_pool, "_drop", dropped.append)
     batch = checks(200, bad={0, 5, 99, 150, 198, 199})
     with Ed25519Pool(2) as pool:
-        first, behind = (worker.process.pid for worker in pool._workers)
-        for pid in (first, behind):
+        stopped = [worker.process.pid for worker in pool._workers]
+        for pid in stopped:
             os.kill(pid, signal.SIGSTOP)
-        timer = threading.Timer(1.0, os.kill, (behind, signal.SIGCONT))
+
+        def resume() -> None:
+            for pid in stopped:
+                os.kill(pid, signal.SIGCONT)
+
+        timer = threading.Timer(1.0, resume)
         try:
             with pool.batch(200) as work:
-                for check in batch[:-8]:
+                for check in batch:
                     work.check(check)
-                os.kill(first, signal.SIGCONT)
-                deadline = time.monotonic() + 30
-                while work._owed()[0] and time.monotonic() < deadline:  # the resumed one answers its 96
-                    time.sleep(0.01)
-                for check in batch[-8:]:  # the last 8 all go to it (it owes none, the other 96)
-                    work.check(check)
-                timer.start()
+                timer.start()  # the batch asks for its answers now, each stopped worker owing 100 checks
                 answers = work.results()
-                handed = work.handed_over
+                taken = work.taken_over
         finally:
             timer.cancel()
-            os.kill(behind, signal.SIGCONT)
+            resume()
         assert answers == ed25519_pool.verify_all(batch)
-        # owed 8 and 96, mean 52: three frames of 16 go (left 48, it then owes 56; one more would leave 32)
-        assert handed == 48 and pool.handed_over == handed
-        assert b"".join(dropped) == bytes([ed25519_pool.SKIPPED]) * handed, "the worker behind skipped every frame handed over"
+        # each owed frames of 16 x 6 and 4: level 67 (2 x (100 - 67) <= 67); from the newest, 4 + 16 + 16 go
+        # (left 64; one more frame would leave 48, further below the level than 64 is above it)
+        assert taken == 2 * 36 and pool.taken_over == taken
+        assert b"".join(dropped) == bytes([ed25519_pool.SKIPPED]) * taken, "the workers skipped every frame taken over"
         for _ in range(2):
             with pool.batch(200) as work:
                 for check in batch[::-1]:
                     work.check(check)
                 assert work.results() == ed25519_pool.verify_all(batch[::-1])
+
+
+@pytest.mark.parametrize(("cores", "workers"), [(1, 0), (2, 1), (4, 3), (9, 8), (64, ed25519_pool.MAX_WORKERS)])
+def test_a_ledger_s_pool_leaves_the_ledger_a_core(monkeypatch: pytest.MonkeyPatch, cores: int, workers: int) -> None:
+    monkeypatch.setattr(ed25519_pool, "_cores", lambda: cores)
+    assert ed25519_pool.batch_workers() == workers
+    assert Ed25519Pool().size == (0 if cores < 2 else min(cores, ed25519_pool.MAX_WORKERS)), "the verifier's: every core"
