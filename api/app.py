@@ -21,7 +21,7 @@ from api.settings import ApiSettings
 from api.version import API_PREFIX, API_VERSION
 from ledger.application import Ledger
 from ledger.infra import heap
-from ledger.infra.ed25519_pool import Ed25519Pool, batch_workers
+from ledger.infra.ed25519_pool import Ed25519Pool
 from ledger.infra.transparency.published import PublishedCheckpoints
 from ledger.infra.transparency.tiles import LogTiles
 from ledger.infra.transparency.witnessing import Witnessing
@@ -54,7 +54,7 @@ def create_app(settings: ApiSettings | Settings, *, witness_rounds: bool = True,
     runs them); ``settle_heap`` for a server process, which builds one app for its lifetime
     (``heap.settle`` once started: not where many apps are built and dropped, as in tests)."""
     config = settings if isinstance(settings, ApiSettings) else ApiSettings(settings)
-    pool = Ed25519Pool(batch_workers() if config.signing_workers is None else config.signing_workers)  # no key: they sign nothing
+    pool = Ed25519Pool(config.signing_workers)  # batches' signature checks on every core, while served (no key: they sign nothing)
     tiles.tiles_prefix(config.ledger.log_origin)  # an origin that gives no tile path: refused before a ledger opens
     definitions = installed()
     ledger = Ledger(config.ledger, pool, definitions=definitions.names())  # a commission must name one of them

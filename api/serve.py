@@ -55,7 +55,7 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *, settings: ApiSe
         return
     ledger = Ledger(config.ledger)  # migrate and write the genesis entry once, before the workers race to
     cores = os.cpu_count() or 1
-    os.environ.setdefault(SIGNING_WORKERS_VARIABLE, str(max(0, cores // workers - 1)))  # each keeps a core for itself
+    os.environ.setdefault(SIGNING_WORKERS_VARIABLE, str(cores // workers if cores >= 2 * workers else 0))
     witnessing = witnessing_for(ledger)  # one process pushes each round to the witnesses: this one, not each worker
     if witnessing is not None:
         witnessing.start()

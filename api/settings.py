@@ -7,8 +7,8 @@ import time. Besides the ledger's variables (``ledger.settings``):
   (default ``/v1``, relative to the document); it must end in ``/v1``.
 * ``TRAJECTLEDGER_API_CONTACT_NAME``, ``..._EMAIL``, ``..._URL`` - the OpenAPI contact.
 * ``TRAJECTLEDGER_API_SIGNING_WORKERS`` - processes that check and sign a batch's signatures
-  (default: one fewer than the cores, at most 8: the server process keeps one; 0: in the server
-  process). ``serve --workers N`` sets it to each server's share of the cores, less its own.
+  (default: one per core, at most 8; 0: in the server process). ``serve --workers N`` sets it
+  to each server's share of the cores.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ class ApiSettings:
     contact_name: str = "trajectledger operator"
     contact_email: str = "operator@trajectledger.example"
     contact_url: str = "https://trajectledger.example"
-    signing_workers: int | None = None  # None: one fewer than the cores (``ed25519_pool.batch_workers``)
+    signing_workers: int | None = None  # None: one per core (``Ed25519Pool``)
 
     def __post_init__(self) -> None:
         if not self.public_url.rstrip("/").endswith(API_PREFIX):

@@ -37,7 +37,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey 
 from ledger.application import Ledger  # noqa: E402
 from ledger.domain.envelope import b64encode, public_key_bytes, sign  # noqa: E402
 from ledger.infra import heap  # noqa: E402
-from ledger.infra.ed25519_pool import Ed25519Pool, batch_workers  # noqa: E402
+from ledger.infra.ed25519_pool import Ed25519Pool  # noqa: E402
 from ledger.settings import Settings  # noqa: E402
 
 PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres connect_timeout=3"
@@ -138,7 +138,7 @@ def run(url: str, clients: int, batch: int,
     share of the signature checks the ledger process took over from a worker far behind at a
     batch's end; with ``profile``, the ledger process's CPU per submission by area (slower: not timed)."""
     key = Ed25519PrivateKey.generate()
-    pool = Ed25519Pool(batch_workers(), signing_key=key)  # as a server has it
+    pool = Ed25519Pool(signing_key=key)  # one per core, as a server has it
     pool.start()  # before the clock starts, as a server starts it
     ledger = Ledger(Settings(url, key, os.urandom(32)), pool)
     heap.settle()  # as a server does once started

@@ -31,7 +31,7 @@ from ledger.application import Ledger
 from ledger.domain.envelope import private_key_pem
 from ledger.domain.errors import InvalidSubmission, LedgerBusy, LedgerError, Refusal
 from ledger.infra import heap
-from ledger.infra.ed25519_pool import Ed25519Pool, batch_workers
+from ledger.infra.ed25519_pool import Ed25519Pool
 from ledger.reader import LedgerReader
 from ledger.settings import KEY_DIR_SETTING, Settings, SettingsError, create_keys, database_url, load_keys, write_secret
 from projections.definitions.registry import installed
@@ -86,7 +86,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         create_keys(key_dir)
     operator_key, pseudonym_key = load_keys(key_dir)
     settings = Settings(database_url(os.environ), operator_key, pseudonym_key)
-    pool = Ed25519Pool(batch_workers(), signing_key=operator_key)  # the batches' signatures on the other cores
+    pool = Ed25519Pool(signing_key=operator_key)  # the batches' signatures on every core
     pool.start()
     ledger = Ledger(settings, pool, definitions=installed().names())
     heap.settle()  # set up: the collector walks only the demo's history from now on

@@ -10,13 +10,15 @@ holds them, or for ``RESPAWN_AFTER`` seconds after one failed): slower, never wr
 - ``batch``: the ledger streams each envelope's check to the workers as soon as it has parsed
   the envelope (``Batch.check``) and decides the batch meanwhile, writes the rows (signing
   the write's one checkpoint itself), and asks for the answers (``results``) just before it
-  commits. Its own core is kept for that work: a ledger's pool has one worker fewer than the
-  cores (``batch_workers``). Each frame of checks goes to the worker owing the batch the
-  fewest answers. When the answers are asked for, the ledger has nothing left to do but
-  wait while the workers finish the checks sent last: it then verifies the end of their
-  queues itself, down to what it leaves each of them (``_tail_level``), and tells each
-  worker, which skips those frames (``Batch.taken_over`` and the pool's ``taken_over`` count
-  them). Without the pipes to tell them (not POSIX) it waits.
+  commits. Each frame of checks goes to the worker owing the batch the fewest answers. When
+  the answers are asked for, the ledger has nothing left to do but wait while the workers
+  finish the checks sent last, and one of them is often behind (it shared a core with the
+  deciding process, at a lower priority): the ledger then verifies the end of their queues
+  itself, down to what it leaves each of them (``_tail_level``), and tells each worker,
+  which skips those frames (``Batch.taken_over`` and the pool's ``taken_over`` count them).
+  Without the pipes to tell them (not POSIX) it waits. A pool has as many workers as cores
+  (not one fewer): while the ledger waits for its database, the worker sharing its core
+  uses the time, and at a lower priority it takes little else from it.
   ``Batch.sign`` (signing on the workers, with a key the pool was given) is no longer used
   by the ledger, whose pool holds no key.
 - ``jobs`` / ``verify_jobs``: the verifier streams (log_index, step, key, signature, message)
@@ -69,7 +71,7 @@ from ledger.infra.ed25519_worker import _HEAD, _ITEM, _KEYS, _LENGTH, _RANGE, KE
 
 __all__ = ["CHUNK", "JOB_CHUNK", "KEY", "MAX_WORKERS", "MIN_PARALLEL", "NICENESS", "RESPAWN_AFTER", "SIGN", "SKIPPED", "VERIFY",
            "Batch", "Check", "Ed25519Pool", "Failure", "Job", "Jobs", "Server", "Signing",
-           "batch_workers", "encode_key", "encode_sign", "encode_taken", "encode_verify", "verify_all"]
+           "encode_key", "encode_sign", "encode_taken", "encode_verify", "verify_all"]
 
 Check = tuple[bytes, bytes, bytes]  # raw public key (32), raw signature (64), signed message
 Job = tuple[int, int, bytes, bytes, bytes]  # log_index, step, public key, signature, message
@@ -274,14 +276,6 @@ def _stop(workers: list[_Worker], wait: bool) -> None:
             pass
 
 
-def batch_workers() -> int:
-    """The workers of a pool beside a process that decides and writes batches itself: one
-    fewer than the cores (its thread keeps one; at the end of a batch it verifies too), at
-    most ``MAX_WORKERS``; none on one core."""
-    cores = _cores()
-    return 0 if cores < 2 else min(cores - 1, MAX_WORKERS)
-
-
 def _cores() -> int:
     try:
         return len(os.sched_getaffinity(0))
@@ -295,8 +289,7 @@ def _cores() -> int:
 class Ed25519Pool:
     """Ed25519 worker processes for one process, used by one batch or job stream at a time.
 
-    ``workers``: how many (None: one per core, at most ``MAX_WORKERS``, none on one core, as
-    the verifier's streams want; a ledger deciding batches gives ``batch_workers()``; 0:
+    ``workers``: how many (None: one per core, at most ``MAX_WORKERS``, none on one core; 0:
     everything in the calling process). ``signing_key``: what ``Batch.sign`` signs with; each
     worker is handed it once, when it starts, and no request carries it. ``nice``: the
     workers' niceness. Nothing starts until ``start``."""

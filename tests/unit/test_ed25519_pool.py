@@ -387,10 +387,3 @@ def test_the_batch_takes_over_the_queues_of_workers_far_behind(monkeypatch: pyte
                 for check in batch[::-1]:
                     work.check(check)
                 assert work.results() == ed25519_pool.verify_all(batch[::-1])
-
-
-@pytest.mark.parametrize(("cores", "workers"), [(1, 0), (2, 1), (4, 3), (9, 8), (64, ed25519_pool.MAX_WORKERS)])
-def test_a_ledger_s_pool_leaves_the_ledger_a_core(monkeypatch: pytest.MonkeyPatch, cores: int, workers: int) -> None:
-    monkeypatch.setattr(ed25519_pool, "_cores", lambda: cores)
-    assert ed25519_pool.batch_workers() == workers
-    assert Ed25519Pool().size == (0 if cores < 2 else min(cores, ed25519_pool.MAX_WORKERS)), "the verifier's: every core"
