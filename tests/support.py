@@ -10,11 +10,13 @@ import os
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ledger.application import Ledger
+from ledger.bundle.export import export_bundle
 from ledger.domain.envelope import b64encode, public_key_bytes, sign
 from ledger.domain.receipt import Receipt
 from ledger.infra.ed25519_pool import Ed25519Pool
@@ -64,6 +66,18 @@ def record_synthetic(ledger: Ledger, seed: int, clients: int, batch: int) -> Non
     envelopes = [item.envelope for item in history.submissions]
     for start in range(0, len(envelopes), batch):
         ledger.submit_batch(envelopes[start:start + batch])
+
+
+def exported_synthetic(url: str, directory: Path, seed: int, clients: int, batch: int) -> Path:
+    """A new ledger at ``url`` holding the seeded synthetic history (``record_synthetic``),
+    exported as a bundle to ``directory``."""
+    ledger = Ledger(new_settings(url))
+    try:
+        record_synthetic(ledger, seed, clients, batch)
+        export_bundle(ledger, directory)
+    finally:
+        ledger.close()
+    return directory
 
 
 def make_world(url: str, workers: int = 0) -> World:

@@ -134,9 +134,10 @@ class Taken:
         self._number += 1
         try:
             while data := os.read(self._fd, 4096):
-                data, cut = self._partial + data, len(self._partial + data) // _RANGE.size * _RANGE.size
+                data = self._partial + data
+                cut = len(data) - len(data) % _RANGE.size
                 self._partial = data[cut:]
-                self._ranges += list(_RANGE.iter_unpack(data[:cut]))
+                self._ranges += _RANGE.iter_unpack(data[:cut])
         except BlockingIOError:  # nothing more said
             pass
         number = self._number

@@ -7,14 +7,11 @@ entries leave them out) - and a report of everything recorded takes them instead
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from ledger.application import Ledger
 from ledger.bundle import layout
-from ledger.bundle.export import export_bundle
 from ledger.bundle.source import open_verified
 from ledger.verify import VerificationFailed
 from projections.history import fold
@@ -22,16 +19,12 @@ from projections.replay import load_dossiers
 from projections.source import FoldedSource, ListSource, iter_entries
 from tests.integration.test_scoped_export import MANDATED
 from tests.integration.test_scoped_export import record as record_scoped
-from tests.support import new_settings, record_synthetic
+from tests.support import exported_synthetic
 
 
 @pytest.fixture
-def bundle(sqlite_url: str, tmp_path: Path) -> Iterator[Path]:
-    ledger = Ledger(new_settings(sqlite_url))
-    record_synthetic(ledger, seed=11, clients=30, batch=100)
-    export_bundle(ledger, tmp_path / "bundle")
-    ledger.close()
-    yield tmp_path / "bundle"
+def bundle(sqlite_url: str, tmp_path: Path) -> Path:
+    return exported_synthetic(sqlite_url, tmp_path / "bundle", seed=11, clients=30, batch=100)
 
 
 def test_the_verifiers_dossiers_are_the_fold_of_the_entries(bundle: Path) -> None:

@@ -7,28 +7,21 @@ from __future__ import annotations
 
 import shutil
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from ledger.application import Ledger
 from ledger.bundle import layout
-from ledger.bundle.export import export_bundle
 from ledger.infra.ed25519_pool import Jobs
 from ledger.verify import VerificationFailed, verify_bundle
-from tests.support import new_settings, record_synthetic
+from tests.support import exported_synthetic
 
 SIGNATURE_LINE = "\u2014 ".encode()  # a note's signature line: an em dash, the key name, base64(key hash + signature)
 
 
 @pytest.fixture
-def bundle(sqlite_url: str, tmp_path: Path) -> Iterator[Path]:
-    ledger = Ledger(new_settings(sqlite_url))
-    record_synthetic(ledger, seed=3, clients=10, batch=40)
-    export_bundle(ledger, tmp_path / "bundle")
-    ledger.close()
-    yield tmp_path / "bundle"
+def bundle(sqlite_url: str, tmp_path: Path) -> Path:
+    return exported_synthetic(sqlite_url, tmp_path / "bundle", seed=3, clients=10, batch=40)
 
 
 def sent(monkeypatch: pytest.MonkeyPatch) -> Counter[int]:
