@@ -10,6 +10,8 @@ PostgreSQL >= 0.4 x; the CPU per submission of the signature workers and of the 
 process, and where the ledger process's goes (a profile of one batched run per engine, by
 area). Every write signs one checkpoint; the receipts' proofs are built when a receipt is
 served (``Receipt.as_dict``): the cost of building every one is printed beside the rates.
+Batches are also submitted by two threads at once, as a server's concurrent requests are: the
+workers serve one batch at a time, and each hands them on before it commits.
 The signature workers are started before the runs (a server starts them once, on its first
 batch).
 """
@@ -24,6 +26,7 @@ import pstats
 import statistics
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -36,6 +39,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey 
 
 from ledger.application import Ledger  # noqa: E402
 from ledger.domain.envelope import b64encode, public_key_bytes, sign  # noqa: E402
+from ledger.domain.receipt import Receipt  # noqa: E402
 from ledger.infra import heap  # noqa: E402
 from ledger.infra.ed25519_pool import Ed25519Pool  # noqa: E402
 from ledger.settings import Settings  # noqa: E402
@@ -131,12 +135,13 @@ RECEIPTS = ("ledger/receipt_signing.py", "before_commit")  # ... and the receipt
 WAIT = ("ledger/infra/ed25519_pool.py", "results")  # collecting the workers' answers
 
 
-def run(url: str, clients: int, batch: int,
-        profile: bool = False) -> tuple[float, float, float, float, float, dict[str, float]]:
+def run(url: str, clients: int, batch: int, profile: bool = False,
+        submitters: int = 1) -> tuple[float, float, float, float, float, dict[str, float]]:
     """Submissions per second; CPU seconds per submission of the ledger process and of the
     signature workers; seconds per submission to build its receipt's proof (as served); the
     share of the signature checks the ledger process took over from a worker far behind at a
-    batch's end; with ``profile``, the ledger process's CPU per submission by area (slower: not timed)."""
+    batch's end; with ``profile``, the ledger process's CPU per submission by area (slower: not timed).
+    ``submitters``: threads submitting the batches at once, each taking the next one."""
     key = Ed25519PrivateKey.generate()
     pool = Ed25519Pool(signing_key=key)  # one per core, as a server has it
     pool.start()  # before the clock starts, as a server starts it
@@ -152,9 +157,11 @@ def run(url: str, clients: int, batch: int,
     if batch <= 1:
         for envelope in envelopes:
             receipts.append(ledger.submit(envelope))
-    else:
+    elif submitters <= 1:
         for i in range(0, len(envelopes), batch):
             receipts.extend(ledger.submit_batch(envelopes[i:i + batch]))
+    else:
+        receipts = at_once(ledger, [envelopes[i:i + batch] for i in range(0, len(envelopes), batch)], submitters)
     if profiler is not None:
         profiler.disable()
     elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
@@ -168,6 +175,29 @@ def run(url: str, clients: int, batch: int,
     pool.close()
     n = len(envelopes)
     return n / elapsed, cpu / n, workers / n, served / n, taken / n, areas(profiler, n) if profiler is not None else {}
+
+
+def at_once(ledger: Ledger, batches: list[list[dict[str, Any]]], submitters: int) -> list[Any]:
+    """Submit the batches from ``submitters`` threads, each taking the next batch not taken."""
+    queue, results = iter(batches), []
+    taking = threading.Lock()
+
+    def submitter() -> None:
+        while True:
+            with taking:
+                batch = next(queue, None)
+            if batch is None:
+                return
+            results.extend(ledger.submit_batch(batch))
+
+    threads = [threading.Thread(target=submitter) for _ in range(submitters)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if len(results) != sum(map(len, batches)) or not all(isinstance(r, Receipt) for r in results):
+        raise RuntimeError("a batch submitted at once lost or refused a submission")
+    return results
 
 
 def workers_cpu(pool: Ed25519Pool) -> float:
@@ -245,8 +275,9 @@ def main() -> None:
         if repeat < args.repeats:
             two_core.append(two_core_verify_rate())
         for engine in list(engines):
-            for label, batch in (("one per transaction", 1), (f"batches of {args.batch}", args.batch)):
-                if repeat == args.repeats and batch == 1:
+            for label, batch, submitters in (("one per transaction", 1, 1), (f"batches of {args.batch}", args.batch, 1),
+                                             (f"batches of {args.batch}, 2 submitters at once", args.batch, 2)):
+                if repeat == args.repeats and (batch == 1 or submitters > 1):
                     continue
                 url = database(engine)
                 if not url:
@@ -256,7 +287,7 @@ def main() -> None:
                 if repeat == args.repeats:
                     profiles[engine] = run(url, args.clients, batch, profile=True)[5]
                 else:
-                    measured = run(url, args.clients, batch)
+                    measured = run(url, args.clients, batch, submitters=submitters)
                     rows.setdefault(f"{engine:<10} {label}", []).append(measured)
                     ratios.setdefault(f"{engine:<10} {label}", []).append(measured[0] / two_core[-1])
                 if engine == "postgresql":

@@ -255,6 +255,62 @@ def test_the_workers_serve_one_batch_at_a_time(pool: Ed25519Pool) -> None:
         assert third.parallel  # handed back
 
 
+def test_another_thread_s_batch_waits_for_the_workers_which_are_handed_back_once_the_answers_are_in(
+        pool: Ed25519Pool) -> None:
+    if ed25519_pool._cores() < 2:
+        pytest.skip("one core: there are no workers")
+    items = checks(64, {5, 40})
+    seen: dict[str, object] = {}
+    answered = threading.Event()
+
+    def second_submitter() -> None:
+        with pool.batch(100) as second:
+            seen["after_first_answered"] = answered.is_set()
+            seen["parallel"] = second.parallel
+            for item in items:
+                second.check(item)
+            seen["results"] = second.results()
+
+    with pool.batch(100) as first:
+        assert first.parallel
+        for item in items:
+            first.check(item)
+        other = threading.Thread(target=second_submitter)
+        other.start()
+        other.join(0.3)
+        assert other.is_alive() and "parallel" not in seen  # waiting: not checking in-line meanwhile
+        answered.set()
+        expected = [i not in {5, 40} for i in range(64)]
+        assert first.results() == expected
+        other.join(10)  # handed back before this batch ends (as a commit would follow)
+        assert not other.is_alive()
+    assert seen == {"after_first_answered": True, "parallel": True, "results": expected}
+
+
+def test_a_batch_waits_for_the_workers_no_longer_than_the_limit(pool: Ed25519Pool,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    if ed25519_pool._cores() < 2:
+        pytest.skip("one core: there are no workers")
+    monkeypatch.setattr(ed25519_pool, "WAIT_FOR_WORKERS", 0.2)
+    seen: dict[str, object] = {}
+
+    def second_submitter() -> None:
+        start = time.monotonic()
+        with pool.batch(100) as second:
+            seen["waited"], seen["parallel"] = time.monotonic() - start, second.parallel
+            second.check(checks(1, set())[0])
+            seen["results"] = second.results()
+
+    with pool.jobs() as stream:  # a job stream holds the workers for as long as it runs
+        assert stream.parallel
+        other = threading.Thread(target=second_submitter)
+        other.start()
+        other.join(10)
+    assert not other.is_alive()
+    assert seen["parallel"] is False and seen["results"] == [True]  # in-line, after the limit
+    assert 0.15 <= seen["waited"] < 5  # type: ignore[operator]
+
+
 def test_a_dead_worker_falls_back_to_the_in_line_check(pool: Ed25519Pool) -> None:
     if ed25519_pool._cores() < 2:
         pytest.skip("one core: there are no workers to kill")
