@@ -7,7 +7,7 @@ index has no gaps even where a rolled-back insert leaves a gap in notification i
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Index, Integer, LargeBinary, MetaData, String, Table, Text
+from sqlalchemy import BigInteger, Column, Float, Index, Integer, LargeBinary, MetaData, String, Table, Text
 from sqlalchemy_utils.types.uuid import UUIDType  # the type eventsourcing-sqlalchemy uses: joins match
 
 metadata = MetaData()
@@ -41,4 +41,12 @@ pseudonym_lookups = Table(  # how many BSNs each party turned into client_refs, 
     Column("party_id", String(100), primary_key=True),
     Column("hour", String(13), primary_key=True),
     Column("lookups", Integer(), nullable=False),
+)
+
+leases = Table(  # a task that one process of several on this database runs at a time (``ledger.infra.lease``)
+    "leases",
+    metadata,
+    Column("name", String(40), primary_key=True),
+    Column("holder", String(200), nullable=False),  # host:pid:nonce of the process holding it ("": none)
+    Column("expires_at", Float(), nullable=False),  # seconds since the epoch, by the holder's clock
 )

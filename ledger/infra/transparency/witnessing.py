@@ -13,7 +13,9 @@ one the quorum cosigned (``ledger.infra.transparency.published``).
 
 Rounds run on a background thread, at most one per ``every_seconds``, in one process per server
 (``serve --workers N``: the manager's, ``api.serve``): ingest never waits for a witness, and a
-witness that is down or slow costs a timeout on that thread only.
+witness that is down or slow costs a timeout on that thread only. Of several servers on one
+database, the one holding the ``witnessing`` lease runs them (``ledger.infra.lease``; the others
+check each round whether it has lapsed, ``lease_seconds`` after its holder's last round).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from ledger.domain.checkpoint import CheckpointError, split_note
 from ledger.domain.cosignature import verify_cosignatures, with_signatures
 from ledger.domain.witness_policy import Policy, PolicyError, PolicyWitness, check_for_log
+from ledger.infra.lease import Lease
 from ledger.infra.storage.tables import checkpoints
 from ledger.infra.transparency.service import SignedCheckpoint, TransparencyLog
 from ledger.settings import SettingsError
@@ -87,6 +90,7 @@ class Outcome:
 class Witnessing:
     def __init__(self, log: TransparencyLog, policy: Policy, *, every_seconds: float = EVERY_SECONDS,
                  timeout: float = TIMEOUT_SECONDS, poster: Post = post) -> None:
+        """The lease lasts two rounds plus the longest round can take (``lease_seconds``)."""
         try:
             check_for_log(policy, log.verifier_key)
         except PolicyError as exc:
@@ -98,6 +102,9 @@ class Witnessing:
         self._executor = ThreadPoolExecutor(max_workers=max(1, len(self.witnesses)), thread_name_prefix="witness")
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self.lease_seconds = 2 * every_seconds + MAX_ATTEMPTS * timeout
+        self.lease = Lease(log.engine, "witnessing", self.lease_seconds)
+        self._holding = False
 
     # --- the background thread -------------------------------------------------------------
 
@@ -106,19 +113,37 @@ class Witnessing:
         self._thread.start()
 
     def close(self) -> None:
+        """Stop the rounds and give the lease up, for another server to take over at once."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
         self._executor.shutdown(wait=True, cancel_futures=True)
+        if self._holding:
+            try:
+                self.lease.release()
+            except SQLAlchemyError as exc:  # it lapses by itself
+                logger.warning("witnessing lease not released: %s", exc)
 
     def _run(self) -> None:
         while not self._stop.wait(self.every_seconds):
             try:
-                self.round()
+                self.turn()
             except (SQLAlchemyError, CheckpointError) as exc:  # the database or a stored note: next round
                 logger.warning("witnessing round failed: %s", exc)
             except Exception:  # never let the thread die silently: witnessing would stop for good
                 logger.exception("witnessing round failed")
+
+    def turn(self) -> list[Outcome] | None:
+        """The background thread's step: a round if this process holds the lease (taken or
+        renewed now); None while another server holds it."""
+        holding = self.lease.hold()
+        if holding != self._holding:
+            self._holding = holding
+            if holding:
+                logger.info("this server pushes the checkpoints to the witnesses (lease %s)", self.lease.holder)
+            else:
+                logger.info("another server pushes the checkpoints to the witnesses")
+        return self.round() if holding else None
 
     # --- one round -------------------------------------------------------------------------
 
