@@ -30,7 +30,7 @@ from typing import Any, Collection, Iterable, Sequence
 from eventsourcing.application import AggregateNotFoundError, Application, Repository
 from eventsourcing.persistence import IntegrityError, OperationalError
 from eventsourcing.utils import Environment
-from sqlalchemy import Engine, event, func, make_url, select
+from sqlalchemy import Engine, func, make_url, select
 from sqlalchemy.exc import ArgumentError
 
 from ledger.aggregates import REGISTRY_ID, Dossier, Registry, dossier_id
@@ -63,6 +63,7 @@ from ledger.domain.receipt import Receipt
 from ledger.domain.registry.state import OPERATOR, RegistryState, decide_registry
 from ledger.infra.aggregate_locks import AggregateLocks
 from ledger.infra.ed25519_pool import Batch, Ed25519Pool
+from ledger.infra.storage.engine_setup import engine_url, tune_sqlite
 from ledger.infra.storage.entry_reads import EntryReader
 from ledger.infra.storage.log_append import LogAppend, StaleDecision
 from ledger.infra.storage.migrate import upgrade
@@ -74,7 +75,6 @@ from ledger.receipt_signing import BatchCheckpoint, receipt_of
 from ledger.settings import Settings, SettingsError, opening_database
 
 MAX_ATTEMPTS = 50
-CONNECT_TIMEOUT = 10  # seconds a PostgreSQL server has to answer a new connection (unless the URL says)
 GENESIS_NAMESPACE = uuid.UUID("0b5e1a9c-2f4d-4e6b-8a7c-1d2e3f4a5b6c")
 
 
@@ -115,9 +115,9 @@ class Ledger(Application[uuid.UUID]):
         if backend not in ("sqlite", "postgresql"):
             raise SettingsError(f"TRAJECTLEDGER_DATABASE_URL: the ledger runs on SQLite or PostgreSQL, not {backend}")
         with opening_database(settings.database_url):  # no server, no database, no driver: SettingsError
-            super().__init__(env={"SQLALCHEMY_URL": _engine_url(settings.database_url),
+            super().__init__(env={"SQLALCHEMY_URL": engine_url(settings.database_url),
                                   "AGGREGATE_CACHE_MAXSIZE": "20000", "AGGREGATE_CACHE_FASTFORWARD": "n"})
-            _tune_sqlite(self.engine)
+            tune_sqlite(self.engine)
             upgrade(self.engine)
         self._registry: Registry | None = None
         self._locks = AggregateLocks()
@@ -464,26 +464,3 @@ def genesis_payload(operator_public: bytes) -> dict[str, Any]:
         "role": "operator",
         "public_key": b64encode(operator_public),
     }
-
-
-def _engine_url(url: str) -> str:
-    if url.startswith("sqlite") and "timeout=" not in url:
-        return url + ("&" if "?" in url else "?") + "timeout=60"
-    if url.startswith("postgresql") and "connect_timeout=" not in url:  # a server that does not answer: no hang
-        return url + ("&" if "?" in url else "?") + f"connect_timeout={CONNECT_TIMEOUT}"
-    return url
-
-
-def _tune_sqlite(engine: Engine) -> None:
-    """WAL with synchronous=NORMAL: durable across process crashes, fast commits."""
-    if engine.dialect.name != "sqlite":
-        return
-
-    @event.listens_for(engine, "connect")
-    def _pragmas(dbapi_connection: Any, _: Any) -> None:
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.close()
-
-    engine.dispose()

@@ -30,9 +30,9 @@ from sqlalchemy import Engine, func, inspect, make_url, select
 from sqlalchemy.exc import ArgumentError
 
 from ledger.aggregates import REGISTRY_ID, Registry
-from ledger.application import _engine_url, _tune_sqlite
 from ledger.domain.merkle.subtrees import inclusion_ranges, proof_from_stream
 from ledger.domain.receipt import Receipt
+from ledger.infra.storage.engine_setup import engine_url, tune_sqlite
 from ledger.infra.storage.entry_reads import EntryReader
 from ledger.infra.storage.migrate import alembic_config
 from ledger.infra.storage.recorder import LedgerFactory
@@ -52,9 +52,9 @@ class LedgerReader(Application[uuid.UUID]):
     def __init__(self, database_url: str) -> None:
         _exists(database_url)
         with opening_database(database_url):
-            super().__init__(env={"SQLALCHEMY_URL": _engine_url(database_url), "CREATE_TABLE": "n",
+            super().__init__(env={"SQLALCHEMY_URL": engine_url(database_url), "CREATE_TABLE": "n",
                                   "AGGREGATE_CACHE_MAXSIZE": "0"})
-            _tune_sqlite(self.engine)
+            tune_sqlite(self.engine)
             _current_schema(self.engine)
         self._stored = Repository(self.events, snapshot_store=self.snapshots)
         self._reader = EntryReader(self.engine, self.recorder.events_record_cls.__table__,  # type: ignore[attr-defined]

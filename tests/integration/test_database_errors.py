@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-import ledger.application
+import ledger.infra.storage.engine_setup
 from cli.main import main
 from ledger.settings import create_keys
 from tests.conftest import PG_HOST, require_postgres
@@ -59,7 +59,7 @@ def silent_server() -> Iterator[int]:
 
 def test_a_server_that_does_not_answer_times_out(silent_server: int, monkeypatch: pytest.MonkeyPatch,
                                                  capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setattr(ledger.application, "CONNECT_TIMEOUT", 1)  # the default the URL does not override
+    monkeypatch.setattr(ledger.infra.storage.engine_setup, "CONNECT_TIMEOUT", 1)  # the default the URL does not override
     line = status_on(f"postgresql+psycopg://postgres@127.0.0.1:{silent_server}/ledger", monkeypatch, capsys)
     assert f"no PostgreSQL server answers at 127.0.0.1:{silent_server}" in line and "timeout" in line
 
