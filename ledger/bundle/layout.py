@@ -34,8 +34,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-FORMAT = "trajectledger-export/1"
-SCOPED_FORMAT = "trajectledger-scoped-export/1"
+FORMAT = "trajectledger-export/2"  # /2: receipts.jsonl holds C2SP tlog-proof receipts (receipt_version 2)
+SCOPED_FORMAT = "trajectledger-scoped-export/2"
+# what the verifier reads: /1 bundles, written before, hold per-entry signed receipts (receipt_version 1),
+# or, from exporters of the first tlog-proof version that did not say so yet, receipt_version 2 lines
+READ_FORMATS = ("trajectledger-export/1", FORMAT)
+READ_SCOPED_FORMATS = ("trajectledger-scoped-export/1", SCOPED_FORMAT)
 MANIFEST = "manifest.json"
 ENTRIES = "entries.jsonl"
 RECEIPTS = "receipts.jsonl"

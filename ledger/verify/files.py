@@ -64,15 +64,15 @@ def read_manifest(directory: Path) -> Manifest:
         raise _malformed("manifest.missing", f"no {layout.MANIFEST} in {directory}") from exc
     except (OSError, ValueError) as exc:
         raise _malformed("manifest.json", f"cannot read {layout.MANIFEST}: {exc}") from exc
-    scoped = isinstance(data, dict) and data.get("format") == layout.SCOPED_FORMAT
+    scoped = isinstance(data, dict) and data.get("format") in layout.READ_SCOPED_FORMATS
     fields = (*layout.MANIFEST_FIELDS, "scope") if scoped else layout.MANIFEST_FIELDS
     if not isinstance(data, dict) or sorted(data) != sorted(fields):
         raise _malformed("manifest.fields", f"expected exactly the fields {', '.join(fields)}")
     if layout.manifest_bytes(data) != raw:
         raise _malformed("manifest.canonical", "not written as the exporter writes it (sorted keys, two-space indent)")
-    if data["format"] not in (layout.FORMAT, layout.SCOPED_FORMAT):
+    if data["format"] not in (*layout.READ_FORMATS, *layout.READ_SCOPED_FORMATS):
         raise _malformed("manifest.format", f"unknown bundle format {data['format']!r} "
-                         f"(expected {layout.FORMAT} or {layout.SCOPED_FORMAT})")
+                         f"(expected one of {', '.join((*layout.READ_FORMATS, *layout.READ_SCOPED_FORMATS))})")
     for name in ("origin", "key_name", "operator_key"):
         if not isinstance(data[name], str) or not data[name]:
             raise _malformed("manifest.field", f"{name} must be a non-empty string")

@@ -393,3 +393,21 @@ def test_a_receipt_whose_checkpoint_signature_line_was_edited_fails_on_its_entry
     with pytest.raises(VerificationFailed) as caught:
         verify_bundle(bundle, workers=0)
     assert (caught.value.log_index, caught.value.step, caught.value.rule) == (3, 2, "receipt.checkpoint")
+
+
+def test_the_manifest_says_format_2_and_bundles_saying_format_1_still_verify(world: World, tmp_path: Path) -> None:
+    populate(world)
+    bundle = tmp_path / "bundle"
+    export_bundle(world.ledger, bundle)
+    manifest = json.loads((bundle / layout.MANIFEST).read_bytes())
+    assert manifest["format"] == layout.FORMAT == "trajectledger-export/2"
+    assert all(json.loads(line)["receipt_version"] == 2 for line in read_lines(bundle / layout.RECEIPTS))
+    verified = verify_bundle(bundle)
+    for label, expected in (("trajectledger-export/1", None), ("trajectledger-export/3", "manifest.format")):
+        (bundle / layout.MANIFEST).write_bytes(layout.manifest_bytes({**manifest, "format": label}))
+        if expected is None:  # as the first exporters of tlog-proof receipts wrote it
+            assert verify_bundle(bundle).tree_size == verified.tree_size
+        else:
+            with pytest.raises(MalformedInput) as refused:
+                verify_bundle(bundle)
+            assert refused.value.rule == expected and "trajectledger-export/2" in str(refused.value)
