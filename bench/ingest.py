@@ -11,7 +11,10 @@ process, and where the ledger process's goes (a profile of one batched run per e
 area). Every write signs one checkpoint; the receipts' proofs are built when a receipt is
 served (``Receipt.as_dict``): the cost of building every one is printed beside the rates.
 Batches are also submitted by two threads at once, as a server's concurrent requests are: the
-workers serve one batch at a time, and each hands them on before it commits.
+workers serve one batch at a time, and each hands them on before it commits. Each row also says
+how busy the machine's cores were (every process, from /proc/stat) and what the other processes
+(PostgreSQL's server, or other work on a shared machine) used per submission: what is left idle
+is the part of the gap to a target that no CPU saving in the ledger closes.
 The signature workers are started before the runs (a server starts them once, on its first
 batch).
 """
@@ -136,12 +139,14 @@ WAIT = ("ledger/infra/ed25519_pool.py", "results")  # collecting the workers' an
 
 
 def run(url: str, clients: int, batch: int, profile: bool = False,
-        submitters: int = 1) -> tuple[float, float, float, float, float, dict[str, float]]:
+        submitters: int = 1) -> tuple[float, float, float, float, float, dict[str, float], float, float]:
     """Submissions per second; CPU seconds per submission of the ledger process and of the
     signature workers; seconds per submission to build its receipt's proof (as served); the
     share of the signature checks the ledger process took over from a worker far behind at a
-    batch's end; with ``profile``, the ledger process's CPU per submission by area (slower: not timed).
-    ``submitters``: threads submitting the batches at once, each taking the next one."""
+    batch's end; with ``profile``, the ledger process's CPU per submission by area (slower: not timed);
+    the share of the cores' time that was busy (every process, from /proc/stat; nan elsewhere) and
+    the CPU seconds per submission of every other process (a database server, other work on the
+    machine). ``submitters``: threads submitting the batches at once, each taking the next one."""
     key = Ed25519PrivateKey.generate()
     pool = Ed25519Pool(signing_key=key)  # one per core, as a server has it
     pool.start()  # before the clock starts, as a server starts it
@@ -151,7 +156,7 @@ def run(url: str, clients: int, batch: int, profile: bool = False,
     children = workers_cpu(pool)
     profiler = cProfile.Profile(time.process_time) if profile else None  # CPU time: waiting is not counted
     receipts: list[Any] = []
-    start, cpu = time.perf_counter(), time.process_time()
+    start, cpu, machine = time.perf_counter(), time.process_time(), machine_cpu()
     if profiler is not None:
         profiler.enable()
     if batch <= 1:
@@ -165,6 +170,7 @@ def run(url: str, clients: int, batch: int, profile: bool = False,
     if profiler is not None:
         profiler.disable()
     elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+    busy, total = (after - before for after, before in zip(machine_cpu(), machine))
     served = time.process_time()
     for receipt in receipts:
         receipt.as_dict()
@@ -174,7 +180,20 @@ def run(url: str, clients: int, batch: int, profile: bool = False,
     ledger.close()
     pool.close()
     n = len(envelopes)
-    return n / elapsed, cpu / n, workers / n, served / n, taken / n, areas(profiler, n) if profiler is not None else {}
+    others = max(0.0, busy - cpu - workers) / n
+    return (n / elapsed, cpu / n, workers / n, served / n, taken / n, areas(profiler, n) if profiler is not None else {},
+            busy / total if total else float("nan"), others)
+
+
+def machine_cpu() -> tuple[float, float]:
+    """CPU seconds all the cores have been busy and have existed so far (Linux /proc/stat; 0 elsewhere)."""
+    try:
+        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return 0.0, 0.0
+    ticks = os.sysconf("SC_CLK_TCK")
+    idle = fields[3] + fields[4]  # idle, iowait
+    return (sum(fields) - idle) / ticks, sum(fields) / ticks
 
 
 def at_once(ledger: Ledger, batches: list[list[dict[str, Any]]], submitters: int) -> list[Any]:
@@ -264,7 +283,7 @@ def main() -> None:
     parser.add_argument("--no-postgres", action="store_true")
     args = parser.parse_args()
 
-    rows: dict[str, list[tuple[float, float, float, float, float, dict[str, float]]]] = {}
+    rows: dict[str, list[tuple[float, float, float, float, float, dict[str, float], float, float]]] = {}
     profiles: dict[str, dict[str, float]] = {}
     one_core = [verify_rate() for _ in range(args.repeats)]
     signing = [sign_rate() for _ in range(args.repeats)]
@@ -302,7 +321,7 @@ def database(engine: str) -> str:
     return fresh_pg() or ""
 
 
-def report(args: argparse.Namespace, rows: dict[str, list[tuple[float, float, float, float, float, dict[str, float]]]],
+def report(args: argparse.Namespace, rows: dict[str, list[tuple[float, float, float, float, float, dict[str, float], float, float]]],
            ratios: dict[str, list[float]], profiles: dict[str, dict[str, float]], verify1: float, verify2: float,
            sign1: float) -> None:
     print(f"\nsubmissions: {args.clients * 6} signed envelopes per run, {args.repeats} runs, medians")
@@ -312,10 +331,13 @@ def report(args: argparse.Namespace, rows: dict[str, list[tuple[float, float, fl
     us = 1e6
     for label, runs in rows.items():
         rate, cpu, workers, served, taken = (statistics.median(float(r[i]) for r in runs) for i in range(5))  # type: ignore[arg-type]
+        busy, others = statistics.median(r[6] for r in runs), statistics.median(r[7] for r in runs)
         print(f"{label:<40} {rate:>10,.0f} /s   = {statistics.median(ratios[label]):.3f} x two-core verify limit;"
               f" CPU per submission: ledger process {cpu * us:,.0f} us, signature workers {workers * us:,.0f} us"
               f" (checks taken over by the ledger process at batches' ends: {taken:.0%});"
-              f" building its receipt's proof when served {served * us:,.0f} us")
+              f" building its receipt's proof when served {served * us:,.0f} us;"
+              f" the machine's {os.cpu_count()} cores busy {busy:.0%} of the time, other processes (a database"
+              f" server, other work on the machine) {others * us:,.0f} us per submission")
     targets = [("sqlite", 0.5), ("postgresql", 0.4)]
     budget_line = False
     for engine, target in targets:
