@@ -4,7 +4,9 @@
 * ``witness vkey --key FILE --name NAME`` - its cosigner verifier key (type 0x04), for policy files;
 * ``witness serve --key FILE --name NAME --log VKEY [--log VKEY] [--host H] [--port P] [--db FILE]``;
 * ``witness evidence --db FILE`` - the conflicting checkpoints the witness kept, whole notes;
-* ``witness push`` - one witnessing round of the ledger now (``TRAJECTLEDGER_WITNESS_POLICY``).
+* ``witness push`` - one witnessing round of the ledger now (``TRAJECTLEDGER_WITNESS_POLICY``);
+* ``witness status`` - which server pushes the checkpoints (the lease), who cosigned the newest
+  checkpoint, and which checkpoint is published; asks no witness.
 
 The verifier's step (9), ``verify --witness-policy FILE``, is ``ledger.verify.witnesses``.
 Exit codes as ``cli.main``: 2 bad input, 3 the quorum is not met, 78 configuration.
@@ -56,6 +58,9 @@ def add_commands(subparsers: Any, open_ledger: Callable[[], Any]) -> None:
 
     p = sub.add_parser("push", help="ask the policy's witnesses to cosign the newest checkpoint now")
     p.set_defaults(handler=lambda args: cmd_push(args, open_ledger))
+
+    p = sub.add_parser("status", help="which server pushes to the witnesses, who cosigned, what is published")
+    p.set_defaults(handler=lambda args: cmd_status(args, open_ledger))
 
 
 def _key_options(parser: Any) -> None:
@@ -161,9 +166,43 @@ def cmd_push(args: argparse.Namespace, open_ledger: Callable[[], Any]) -> int:
         return EXIT_OK
     for outcome in outcomes:
         print(f"{outcome.witness}: " + ("cosigned" if outcome.problem is None else f"no cosignature ({outcome.problem})"))
-    names = {w.cosigner: w.name for w in policy.witnesses.values()}
-    cosigned = sorted(names[c.cosigner] for c in verify_cosignatures(newest.note, list(names)))
-    met = policy.satisfied(cosigned)
-    print(f"tree size {newest.tree_size}: cosigned by {', '.join(cosigned) or 'none'}; quorum "
-          f"({policy.describe()}) {'met' if met else 'NOT met'}")
+    line, met = _cosigned(newest, policy)
+    print(line)
     return EXIT_OK if met else EXIT_VERIFY
+
+
+def cmd_status(args: argparse.Namespace, open_ledger: Callable[[], Any]) -> int:
+    from ledger.infra.lease import holder_of
+    from ledger.infra.transparency.published import NotWitnessed, PublishedCheckpoints
+
+    ledger = open_ledger()
+    try:
+        policy = ledger.settings.witness_policy
+        if policy is None:
+            raise SettingsError("TRAJECTLEDGER_WITNESS_POLICY is not set: the ledger has no witnesses")
+        holder = holder_of(ledger.engine, "witnessing")
+        newest = ledger.transparency.latest()
+        try:
+            published: int | None = PublishedCheckpoints(ledger.transparency, policy).newest().tree_size
+        except NotWitnessed:
+            published = None
+    finally:
+        ledger.close()
+    print("witnessing rounds: " + (f"run by {holder[0]} (its lease runs until {utc(int(holder[1]))})" if holder else
+                                   "no server runs them now (none serves with the policy, or its lease lapsed)"))
+    if newest is None:
+        print("no checkpoint stored yet: nothing to witness")
+        return EXIT_OK
+    print("newest " + _cosigned(newest, policy)[0])
+    print(f"published (GET /v1/log/checkpoint): tree size {published}" if published is not None else
+          "published (GET /v1/log/checkpoint): none yet, no checkpoint has the quorum (404 checkpoint.not-witnessed)")
+    return EXIT_OK
+
+
+def _cosigned(checkpoint: Any, policy: Any) -> tuple[str, bool]:
+    """Which of the policy's witnesses cosigned the checkpoint, and whether they make its quorum."""
+    names = {w.cosigner: w.name for w in policy.witnesses.values()}
+    cosigned = sorted(names[c.cosigner] for c in verify_cosignatures(checkpoint.note, list(names)))
+    met = policy.satisfied(cosigned)
+    return (f"tree size {checkpoint.tree_size}: cosigned by {', '.join(cosigned) or 'none'}; quorum "
+            f"({policy.describe()}) {'met' if met else 'NOT met'}"), met

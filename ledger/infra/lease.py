@@ -63,10 +63,12 @@ class Lease:
             connection.execute(update(leases).where(leases.c.name == self.name, leases.c.holder == self.holder)
                                .values(holder="", expires_at=0.0))
 
-    def held_by(self) -> tuple[str, float] | None:
-        """Who holds the lease and until when (seconds since the epoch); None if nobody does."""
-        with self.engine.connect() as connection:
-            row = connection.execute(select(leases.c.holder, leases.c.expires_at).where(leases.c.name == self.name)).first()
-        if row is None or not row.holder or row.expires_at < time.time():
-            return None
-        return row.holder, row.expires_at
+
+def holder_of(engine: Engine, name: str) -> tuple[str, float] | None:
+    """Who holds the lease ``name`` and until when (seconds since the epoch); None if nobody does
+    (never taken, released, or lapsed)."""
+    with engine.connect() as connection:
+        row = connection.execute(select(leases.c.holder, leases.c.expires_at).where(leases.c.name == name)).first()
+    if row is None or not row.holder or row.expires_at < time.time():
+        return None
+    return row.holder, row.expires_at

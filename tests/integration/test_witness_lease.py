@@ -14,9 +14,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine
 
-from ledger.infra.lease import Lease
+from cli.main import main
+from ledger.application import Ledger
+from ledger.infra.lease import Lease, holder_of
 from ledger.infra.storage.migrate import upgrade
 from ledger.infra.transparency.witnessing import HttpReply, Post, Witnessing
+from ledger.settings import Settings, create_keys, load_keys
 from tests.integration.test_witnessing import Witnesses
 from tests.support import World, make_world
 
@@ -42,13 +45,13 @@ def test_the_lease_is_renewed_by_its_holder_and_taken_over_when_released_or_laps
     assert first.holder != second.holder
     assert first.hold() and first.hold()  # taken, renewed
     assert not second.hold()
-    held = first.held_by()
-    assert held is not None and held[0] == first.holder
+    held = holder_of(engine, "witnessing")
+    assert held is not None and held[0] == first.holder and held[1] > time.time()
     first.release()
-    assert first.held_by() is None
+    assert holder_of(engine, "witnessing") is None
     assert second.hold() and not first.hold()  # released: taken over at once
     time.sleep(0.4)  # the holder does not renew it: it lapses
-    assert second.held_by() is None
+    assert holder_of(engine, "witnessing") is None
     assert first.hold() and not second.hold()
     other_task = Lease(engine, "another-task", ttl=5)  # no row yet: the first to ask adds it
     assert other_task.hold() and not Lease(engine, "another-task", ttl=5).hold()
@@ -120,3 +123,35 @@ def test_two_servers_on_one_database_push_each_checkpoint_once(world: World, tmp
     for witness in "abc":
         asked = [(old, size) for name, old, size in witnesses.requests if name == witness]
         assert len(asked) == len(set(asked))  # no request made twice
+
+
+def test_witness_status_says_which_server_pushes_who_cosigned_and_what_is_published(
+        database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    create_keys(tmp_path / "keys")
+    operator_key, pseudonym_key = load_keys(tmp_path / "keys")
+    ledger = Ledger(Settings(database_url, operator_key, pseudonym_key))
+    witnesses = Witnesses(tmp_path, ledger.transparency.verifier_key)
+    policy_file = tmp_path / "policy.txt"
+    policy_file.write_text("".join(f"witness {n.upper()} {witnesses.vkey(n)} http://{n}\n" for n in "abc")
+                           + "group q 2 A B C\nquorum q\n")
+    size = ledger.checkpoint().tree_size
+    for name, value in (("TRAJECTLEDGER_KEY_DIR", str(tmp_path / "keys")), ("TRAJECTLEDGER_DATABASE_URL", database_url),
+                        ("TRAJECTLEDGER_WITNESS_POLICY", str(policy_file))):
+        monkeypatch.setenv(name, value)
+    assert main(["witness", "status"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "witnessing rounds: no server runs them now (none serves with the policy, or its lease lapsed)",
+        f"newest tree size {size}: cosigned by none; quorum (2 of (A, B, C)) NOT met",
+        "published (GET /v1/log/checkpoint): none yet, no checkpoint has the quorum (404 checkpoint.not-witnessed)"]
+    server = Witnessing(ledger.transparency, witnesses.policy(), poster=witnesses.post)
+    witnesses.down = {"c"}
+    assert server.turn() is not None
+    assert main(["witness", "status"]) == 0
+    first, *rest = capsys.readouterr().out.splitlines()
+    assert first.startswith(f"witnessing rounds: run by {server.lease.holder} (its lease runs until 20")
+    assert rest == [f"newest tree size {size}: cosigned by A, B; quorum (2 of (A, B, C)) met",
+                    f"published (GET /v1/log/checkpoint): tree size {size}"]
+    server.close()
+    assert main(["witness", "status"]) == 0  # a clean stop released the lease
+    assert "no server runs them now" in capsys.readouterr().out
+    ledger.close()
