@@ -29,7 +29,7 @@ from fastapi import FastAPI
 
 from api.app import create_app, witnessing_for
 from api.settings import SIGNING_WORKERS_VARIABLE, ApiSettings
-from api.stopping import until_stopped
+from api.stopping import ctrl_c_for_the_manager_only, until_stopped
 from ledger.application import Ledger
 from ledger.settings import Settings
 
@@ -60,7 +60,8 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *, settings: ApiSe
     if witnessing is not None:
         witnessing.start()
     try:
-        uvicorn.run("api.serve:app_from_environ", factory=True, workers=workers, **options)
+        with ctrl_c_for_the_manager_only():  # the worker processes stop when the manager says so
+            uvicorn.run("api.serve:app_from_environ", factory=True, workers=workers, **options)
     finally:
         if witnessing is not None:
             witnessing.close()

@@ -12,9 +12,11 @@ process the signal ended before it could clean up).
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from types import FrameType
 
 STOPPING_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -45,3 +47,33 @@ def until_stopped(run: Callable[[], None], what: str) -> int:
             signal.signal(number, handler)
     print(f"{what} stopped", file=sys.stderr, flush=True)
     return 0
+
+
+@contextlib.contextmanager
+def ctrl_c_for_the_manager_only() -> Iterator[None]:
+    """While uvicorn's manager (``serve --workers N``) runs: the server processes it starts never
+    take SIGINT, so a terminal's Ctrl-C, which reaches every process of the group, stops them only
+    through the manager (SIGTERM to each, an orderly shutdown). Without this a worker process hit
+    while Python was still starting (before uvicorn installs its handlers) printed a
+    ``KeyboardInterrupt`` traceback.
+
+    How: the calling thread, which starts the workers, blocks SIGINT, and the workers inherit that
+    signal mask; a helper thread that does nothing keeps it unblocked, so the kernel delivers a
+    SIGINT for this process to it, and Python runs the handler (uvicorn's) in the main thread as
+    always. POSIX only; elsewhere nothing changes."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    from multiprocessing import resource_tracker
+
+    resource_tracker.ensure_running()  # now: when it starts, it unblocks SIGINT in the calling thread
+    done = threading.Event()
+    helper = threading.Thread(target=done.wait, name="sigint-receiver", daemon=True)
+    helper.start()  # before the mask: a thread starts with its creator's
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        done.set()
+        helper.join()

@@ -107,6 +107,39 @@ def test_serve_with_two_workers_stops_cleanly(tmp_path: Path, sig: signal.Signal
     _assert_stopped(result, "serve")
 
 
+def test_the_server_processes_of_serve_workers_start_with_sigint_blocked(tmp_path: Path) -> None:
+    """So a Ctrl-C while Python is still starting in them (before uvicorn installs its handlers)
+    stops them through the manager rather than as a ``KeyboardInterrupt`` traceback each
+    (``api.stopping.ctrl_c_for_the_manager_only``); the manager still takes it."""
+    env = _environment(tmp_path, f"sqlite:///{tmp_path}/ledger.sqlite3")
+    port = free_port()
+    with (tmp_path / "serve.log").open("wb") as err:
+        command = subprocess.Popen([sys.executable, "-m", "cli.main", "serve", "--port", str(port), "--workers", "2"],
+                                   cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=err, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 90
+        while (tmp_path / "serve.log").read_text().count("Application startup complete") < 2:
+            assert command.poll() is None and time.monotonic() < deadline
+            time.sleep(0.1)
+        servers = [pid for pid in _descendants(command.pid)
+                   if "spawn_main" in Path(f"/proc/{pid}/cmdline").read_text().replace("\0", " ")]
+        assert len(servers) == 2
+        for pid in servers:
+            blocked = int(next(line for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+                               if line.startswith("SigBlk:")).split()[1], 16)
+            assert blocked & (1 << (signal.SIGINT - 1))
+        manager_main = int(next(line for line in Path(f"/proc/{command.pid}/status").read_text().splitlines()
+                                if line.startswith("SigBlk:")).split()[1], 16)
+        assert manager_main & (1 << (signal.SIGINT - 1))  # the main thread; a helper thread takes the signal
+        os.killpg(command.pid, signal.SIGINT)
+        command.wait(timeout=60)
+    finally:
+        if command.poll() is None:
+            os.killpg(command.pid, signal.SIGKILL)
+            command.wait()
+    assert command.returncode == 0
+
+
 @pytest.mark.parametrize(("sig", "to_group"), [(signal.SIGINT, True), (signal.SIGTERM, False)], ids=["ctrl-c", "sigterm"])
 def test_serve_with_one_worker_stops_cleanly(tmp_path: Path, sig: signal.Signals, to_group: bool) -> None:
     """uvicorn raises the signal again once it has shut down: SIGTERM used to kill the command then (-15)."""
