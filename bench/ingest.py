@@ -138,8 +138,13 @@ RECEIPTS = ("ledger/receipt_signing.py", "before_commit")  # ... and the receipt
 WAIT = ("ledger/infra/ed25519_pool.py", "results")  # collecting the workers' answers
 
 
+# one run's figures: rate, ledger CPU, workers' CPU, proof cost, share taken over (per submission),
+# the profile by area, the cores' busy share, other processes' CPU per submission
+Run = tuple[float, float, float, float, float, dict[str, float], float, float]
+
+
 def run(url: str, clients: int, batch: int, profile: bool = False,
-        submitters: int = 1) -> tuple[float, float, float, float, float, dict[str, float], float, float]:
+        submitters: int = 1) -> Run:
     """Submissions per second; CPU seconds per submission of the ledger process and of the
     signature workers; seconds per submission to build its receipt's proof (as served); the
     share of the signature checks the ledger process took over from a worker far behind at a
@@ -215,7 +220,7 @@ def at_once(ledger: Ledger, batches: list[list[dict[str, Any]]], submitters: int
     for thread in threads:
         thread.join()
     if len(results) != sum(map(len, batches)) or not all(isinstance(r, Receipt) for r in results):
-        raise RuntimeError("a batch submitted at once lost or refused a submission")
+        raise RuntimeError("a batch submitted at once lost a submission or did not record one")
     return results
 
 
@@ -283,7 +288,7 @@ def main() -> None:
     parser.add_argument("--no-postgres", action="store_true")
     args = parser.parse_args()
 
-    rows: dict[str, list[tuple[float, float, float, float, float, dict[str, float], float, float]]] = {}
+    rows: dict[str, list[Run]] = {}
     profiles: dict[str, dict[str, float]] = {}
     one_core = [verify_rate() for _ in range(args.repeats)]
     signing = [sign_rate() for _ in range(args.repeats)]
@@ -321,7 +326,7 @@ def database(engine: str) -> str:
     return fresh_pg() or ""
 
 
-def report(args: argparse.Namespace, rows: dict[str, list[tuple[float, float, float, float, float, dict[str, float], float, float]]],
+def report(args: argparse.Namespace, rows: dict[str, list[Run]],
            ratios: dict[str, list[float]], profiles: dict[str, dict[str, float]], verify1: float, verify2: float,
            sign1: float) -> None:
     print(f"\nsubmissions: {args.clients * 6} signed envelopes per run, {args.repeats} runs, medians")

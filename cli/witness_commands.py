@@ -24,6 +24,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from ledger.domain.checkpoint import InvalidKeyError
 from ledger.domain.cosignature import cosigner_vkey, verify_cosignatures
 from ledger.domain.envelope import load_private_key, private_key_pem, public_key_bytes
+from ledger.domain.witness_policy import Policy
+from ledger.infra.transparency.service import SignedCheckpoint
 from ledger.settings import SettingsError, write_secret
 from ledger.verify.witnesses import utc
 
@@ -150,9 +152,7 @@ def cmd_push(args: argparse.Namespace, open_ledger: Callable[[], Any]) -> int:
 
     ledger = open_ledger()
     try:
-        policy = ledger.settings.witness_policy
-        if policy is None:
-            raise SettingsError("TRAJECTLEDGER_WITNESS_POLICY is not set: no witnesses to ask")
+        policy = _policy(ledger)
         witnessing = Witnessing(ledger.transparency, policy, timeout=ledger.settings.witness_timeout_seconds)
         try:
             outcomes = witnessing.round()
@@ -174,18 +174,19 @@ def cmd_push(args: argparse.Namespace, open_ledger: Callable[[], Any]) -> int:
 def cmd_status(args: argparse.Namespace, open_ledger: Callable[[], Any]) -> int:
     from ledger.infra.lease import holder_of
     from ledger.infra.transparency.published import NotWitnessed, PublishedCheckpoints
+    from ledger.infra.transparency.witnessing import LEASE
 
     ledger = open_ledger()
     try:
-        policy = ledger.settings.witness_policy
-        if policy is None:
-            raise SettingsError("TRAJECTLEDGER_WITNESS_POLICY is not set: the ledger has no witnesses")
-        holder = holder_of(ledger.engine, "witnessing")
+        policy = _policy(ledger)
+        holder = holder_of(ledger.engine, LEASE)
         newest = ledger.transparency.latest()
-        try:
-            published: int | None = PublishedCheckpoints(ledger.transparency, policy).newest().tree_size
-        except NotWitnessed:
-            published = None
+        published: int | None = None
+        if newest is not None:
+            try:
+                published = PublishedCheckpoints(ledger.transparency, policy).newest().tree_size
+            except NotWitnessed:
+                pass
     finally:
         ledger.close()
     print("witnessing rounds: " + (f"run by {holder[0]} (its lease runs until {utc(int(holder[1]))})" if holder else
@@ -199,7 +200,15 @@ def cmd_status(args: argparse.Namespace, open_ledger: Callable[[], Any]) -> int:
     return EXIT_OK
 
 
-def _cosigned(checkpoint: Any, policy: Any) -> tuple[str, bool]:
+def _policy(ledger: Any) -> Policy:
+    """The ledger's witness policy (``TRAJECTLEDGER_WITNESS_POLICY``); a ``SettingsError`` without one."""
+    policy: Policy | None = ledger.settings.witness_policy
+    if policy is None:
+        raise SettingsError("TRAJECTLEDGER_WITNESS_POLICY is not set: the ledger has no witnesses")
+    return policy
+
+
+def _cosigned(checkpoint: SignedCheckpoint, policy: Policy) -> tuple[str, bool]:
     """Which of the policy's witnesses cosigned the checkpoint, and whether they make its quorum."""
     names = {w.cosigner: w.name for w in policy.witnesses.values()}
     cosigned = sorted(names[c.cosigner] for c in verify_cosignatures(checkpoint.note, list(names)))

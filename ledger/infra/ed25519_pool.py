@@ -524,7 +524,7 @@ class Batch(_Session):
         each with no more than this process takes (``_tail_level``). A frame a worker may have
         started (the oldest it owes) stays with it; a frame verified both here and there costs
         time, never a wrong answer, for the worker's reply to it is dropped."""
-        if os.name != "posix" or not self._workers or any(w.taken_fd is None for w in self._workers):
+        if not self._workers or any(w.taken_fd is None for w in self._workers):  # no taken pipes (not POSIX): wait
             return
         owed = self._owed()
         try:

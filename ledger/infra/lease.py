@@ -34,11 +34,11 @@ def holder_name() -> str:
 
 
 class Lease:
-    def __init__(self, engine: Engine, name: str, ttl: float, holder: str | None = None) -> None:
+    def __init__(self, engine: Engine, name: str, ttl: float) -> None:
         if ttl <= 0:
             raise ValueError("a lease lasts a positive number of seconds")
         self.engine, self.name, self.ttl = engine, name, ttl
-        self.holder = holder or holder_name()
+        self.holder = holder_name()
 
     def hold(self) -> bool:
         """Take or renew the lease for ``ttl`` seconds from now; False while another holds it."""
@@ -48,12 +48,14 @@ class Lease:
                 update(leases)
                 .where(leases.c.name == self.name, or_(leases.c.holder == self.holder, leases.c.expires_at < now))
                 .values(holder=self.holder, expires_at=now + self.ttl)).rowcount
-        if changed == 1:
-            return True
+            if changed == 1:
+                return True
+            if connection.execute(select(leases.c.name).where(leases.c.name == self.name)).first() is not None:
+                return False  # another holds it
         try:  # no row at all (the migration adds the witnessing one): the first to add it holds it
             with self.engine.begin() as connection:
                 connection.execute(insert(leases).values(name=self.name, holder=self.holder, expires_at=now + self.ttl))
-        except IntegrityError:  # it is there: another holds it
+        except IntegrityError:  # another added it meanwhile
             return False
         return True
 

@@ -45,6 +45,12 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
+def _blocks_sigint(pid: int) -> bool:
+    """Whether the process's (main thread's) signal mask blocks SIGINT (Linux ``/proc``)."""
+    status = Path(f"/proc/{pid}/status").read_text().splitlines()
+    return bool(int(next(line for line in status if line.startswith("SigBlk:")).split()[1], 16) & (1 << (signal.SIGINT - 1)))
+
+
 def _stop(argv: list[str], env: dict[str, str], url: str, sig: signal.Signals, to_group: bool,
           log: Path, started: int = 0) -> tuple[int, str, set[int]]:
     """Start the command, wait until ``url`` answers (and ``started`` servers said they started),
@@ -124,13 +130,8 @@ def test_the_server_processes_of_serve_workers_start_with_sigint_blocked(tmp_pat
         servers = [pid for pid in _descendants(command.pid)
                    if "spawn_main" in Path(f"/proc/{pid}/cmdline").read_text().replace("\0", " ")]
         assert len(servers) == 2
-        for pid in servers:
-            blocked = int(next(line for line in Path(f"/proc/{pid}/status").read_text().splitlines()
-                               if line.startswith("SigBlk:")).split()[1], 16)
-            assert blocked & (1 << (signal.SIGINT - 1))
-        manager_main = int(next(line for line in Path(f"/proc/{command.pid}/status").read_text().splitlines()
-                                if line.startswith("SigBlk:")).split()[1], 16)
-        assert manager_main & (1 << (signal.SIGINT - 1))  # the main thread; a helper thread takes the signal
+        assert all(_blocks_sigint(pid) for pid in servers)
+        assert _blocks_sigint(command.pid)  # the manager's main thread; a helper thread takes the signal
         os.killpg(command.pid, signal.SIGINT)
         command.wait(timeout=60)
     finally:

@@ -15,7 +15,7 @@ Rounds run on a background thread, at most one per ``every_seconds``, in one pro
 (``serve --workers N``: the manager's, ``api.serve``): ingest never waits for a witness, and a
 witness that is down or slow costs a timeout on that thread only. Of several servers on one
 database, the one holding the ``witnessing`` lease runs them (``ledger.infra.lease``; the others
-check each round whether it has lapsed, ``lease_seconds`` after its holder's last round).
+check each round whether it has lapsed, ``lease.ttl`` seconds after its holder's last round).
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ EVERY_SECONDS = 10.0
 TIMEOUT_SECONDS = 5.0
 MAX_ATTEMPTS = 3  # a 409 names the witness's size: ask again from it (twice at most)
 SIZE_TYPE = "text/x.tlog.size"
+LEASE = "witnessing"  # the name of the lease whose holder runs the rounds (``ledger.infra.lease``)
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,7 @@ class Outcome:
 class Witnessing:
     def __init__(self, log: TransparencyLog, policy: Policy, *, every_seconds: float = EVERY_SECONDS,
                  timeout: float = TIMEOUT_SECONDS, poster: Post = post) -> None:
-        """The lease lasts two rounds plus the longest round can take (``lease_seconds``)."""
+        """The lease lasts two rounds plus the longest round can take (``lease.ttl``)."""
         try:
             check_for_log(policy, log.verifier_key)
         except PolicyError as exc:
@@ -102,8 +103,7 @@ class Witnessing:
         self._executor = ThreadPoolExecutor(max_workers=max(1, len(self.witnesses)), thread_name_prefix="witness")
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self.lease_seconds = 2 * every_seconds + MAX_ATTEMPTS * timeout
-        self.lease = Lease(log.engine, "witnessing", self.lease_seconds)
+        self.lease = Lease(log.engine, LEASE, 2 * every_seconds + MAX_ATTEMPTS * timeout)
         self._holding = False
 
     # --- the background thread -------------------------------------------------------------
