@@ -10,8 +10,8 @@ PostgreSQL >= 0.4 x; the CPU per submission of the signature workers and of the 
 process, and where the ledger process's goes (a profile of one batched run per engine, by
 area). Every write signs one checkpoint; the receipts' proofs are built when a receipt is
 served (``Receipt.as_dict``): the cost of building every one is printed beside the rates.
-Batches are also submitted by two threads at once, as a server's concurrent requests are: the
-workers serve one batch at a time, and each hands them on before it commits. Each row also says
+Batches are also submitted by two threads at once, as a server's concurrent requests are: both
+batches' checks share the workers' one queue. Each row also says
 how busy the machine's cores were (every process, from /proc/stat) and what the other processes
 (PostgreSQL's server, or other work on a shared machine) used per submission: what is left idle
 is the part of the gap to a target that no CPU saving in the ledger closes.
@@ -147,8 +147,8 @@ def run(url: str, clients: int, batch: int, profile: bool = False,
         submitters: int = 1) -> Run:
     """Submissions per second; CPU seconds per submission of the ledger process and of the
     signature workers; seconds per submission to build its receipt's proof (as served); the
-    share of the signature checks the ledger process took over from a worker far behind at a
-    batch's end; with ``profile``, the ledger process's CPU per submission by area (slower: not timed);
+    share of the signature checks the ledger process took from the workers' queue itself while it
+    waited for a batch's answers; with ``profile``, the ledger process's CPU per submission by area (slower: not timed);
     the share of the cores' time that was busy (every process, from /proc/stat; nan elsewhere) and
     the CPU seconds per submission of every other process (a database server, other work on the
     machine). ``submitters``: threads submitting the batches at once, each taking the next one."""
@@ -339,7 +339,7 @@ def report(args: argparse.Namespace, rows: dict[str, list[Run]],
         busy, others = statistics.median(r[6] for r in runs), statistics.median(r[7] for r in runs)
         print(f"{label:<40} {rate:>10,.0f} /s   = {statistics.median(ratios[label]):.3f} x two-core verify limit;"
               f" CPU per submission: ledger process {cpu * us:,.0f} us, signature workers {workers * us:,.0f} us"
-              f" (checks taken over by the ledger process at batches' ends: {taken:.0%});"
+              f" (checks the ledger process took from the workers' queue at batches' ends: {taken:.0%});"
               f" building its receipt's proof when served {served * us:,.0f} us;"
               f" the machine's {os.cpu_count()} cores busy {busy:.0%} of the time, other processes (a database"
               f" server, other work on the machine) {others * us:,.0f} us per submission")

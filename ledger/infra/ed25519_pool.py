@@ -3,50 +3,52 @@
 Ed25519 holds the GIL, so threads do not help: the work goes to worker processes as bytes
 and comes back as bytes. The composition root owns a pool: it creates it, ``start``s it and
 ``close``s it (or uses it as a context manager); no module keeps one and nothing is started
-behind its back. Work runs in the calling process whenever the pool has no workers to give
-(``workers=0``, one core, before ``start`` or after ``close``, while another job stream or
-this thread holds them, or for ``RESPAWN_AFTER`` seconds after one failed): slower, never wrong.
-A batch serves one thread at a time: another thread's batch waits for it (at most
-``WAIT_FOR_WORKERS``), and each hands the workers back as soon as its answers are in, before
-it commits, so that the next batch's checks run while this one commits. (Were the waiting
-batch checked in-line instead, it would compete with the first for this process's one core
-of Python: two submitters at once were about a fifth slower than one.)
+behind its back. Work runs in the calling process whenever the pool has no workers (``workers=0``,
+one core, before ``start`` or after ``close``, where there are no ``SOCK_SEQPACKET`` Unix
+sockets (Linux and the BSDs have them), or for ``RESPAWN_AFTER`` seconds after one failed):
+slower, never wrong.
+
+The workers share one queue, a Unix ``SOCK_SEQPACKET`` socket pair: the calling process sends
+each frame of work, numbered, on its end; a worker that is free takes the next one from the
+other end (a message is taken whole, by one reader) and sends back its number and its reply.
+A worker that is behind (it shares a core with the deciding process, at a lower priority)
+so takes less, without anyone choosing for it. Whoever waits for answers takes the frames no
+worker has started from the same queue and answers them itself, then waits for the frames
+the workers are on. Any number of batches, signings and job streams, from any threads, share
+the queue at once: a batch arriving while another commits has its checks verified meanwhile.
+A worker's death (its standard output, which it never writes, ends) stops them all, and
+whatever they had not answered is answered here.
 
 - ``batch``: the ledger streams each envelope's check to the workers as soon as it has parsed
-  the envelope (``Batch.check``) and decides the batch meanwhile, writes the rows (signing
-  the write's one checkpoint itself), and asks for the answers (``results``) just before it
-  commits. Each frame of checks goes to the worker owing the batch the fewest answers. When
-  the answers are asked for, the ledger has nothing left to do but wait while the workers
-  finish the checks sent last, and one of them is often behind (it shared a core with the
-  deciding process, at a lower priority): the ledger then verifies the end of their queues
-  itself, down to what it leaves each of them (``_tail_level``), and tells each worker,
-  which skips those frames (``Batch.taken_over`` and the pool's ``taken_over`` count them).
-  Without the pipes to tell them (not POSIX) it waits. A pool has as many workers as cores
-  (not one fewer): while the ledger waits for its database, the worker sharing its core
-  uses the time, and at a lower priority it takes little else from it.
-  ``Batch.sign`` (signing on the workers, with a key the pool was given) is no longer used
-  by the ledger, whose pool holds no key.
+  the envelope (``Batch.check``, a frame per ``CHUNK``) and decides the batch meanwhile, writes
+  the rows (signing the write's one checkpoint itself), and asks for the answers (``results``)
+  just before it commits. Its last checks go in frames of ``LAST_CHUNK``, so that whoever
+  verifies the end of the batch is not long alone at it. ``Batch.taken_over`` and the pool's
+  ``taken_over`` count the checks the calling process took from the queue. A pool has as many
+  workers as cores (not one fewer): while the ledger waits for its database, the worker
+  sharing its core uses the time, and at a lower priority it takes little else from it.
+  ``Batch.sign`` (signing on the workers, with a key the pool was given) is no longer used by
+  the ledger, whose pool holds no key.
 - ``jobs`` / ``verify_jobs``: the verifier streams (log_index, step, key, signature, message)
-  jobs while it parses and replays a bundle, a bounded number of chunks in flight per worker;
-  the jobs whose signature fails come back as (log_index, step).
+  jobs while it parses and replays a bundle, at most ``JOBS_IN_FLIGHT`` chunks per worker
+  queued; the jobs whose signature fails come back as (log_index, step).
 
-A signing key, when the pool is given one, is handed to each worker once, as the first frame
-on its pipe when it starts, never with a request, and kept in memory only. The ledger gives
-none: one operator signature per write is cheaper than handing the key to other processes.
+A signing key, when the pool is given one, is handed to each worker once, on its standard
+input when it starts, never with a request, and kept in memory only. The ledger gives none:
+one operator signature per write is cheaper than handing the key to other processes.
 
-The workers are plain subprocesses (``python -m ledger.infra.ed25519_worker``) on pipes:
-they import nothing of the caller's program (a spawned ``multiprocessing`` child imports the
-caller's main module again, a fork is unsafe in a threaded server) and share none of its
-connections or threads. They run at a lower priority (``nice``): the calling process's
-one thread is the bottleneck and keeps its core, also on a machine shared with other work.
+The workers are plain subprocesses (``python -m ledger.infra.ed25519_worker``): they import
+nothing of the caller's program (a spawned ``multiprocessing`` child imports the caller's main
+module again, a fork is unsafe in a threaded server) and share none of its connections or
+threads. They run at a lower priority (``nice``): the calling process's one thread is the
+bottleneck and keeps its core, also on a machine shared with other work.
 
 Wire format (encoded here, answered by ``ed25519_worker.Server``). Every request is a frame:
-operation (1 byte), count (u32), body length (u32), body; integers little-endian. A worker
-answers its frames in order, and numbers its ``V`` frames from 0. On a second pipe (POSIX)
-the caller may send pairs of u64 (first, end): the ``V`` frames numbered first <= n < end were
-verified by the caller; the worker answers each it has not started with ``SKIPPED`` (2) per
-item, unverified, and the caller ignores whatever it answers for them.
-- ``K`` (key), only as the first frame, count 1: the 32-byte raw private key; no reply;
+operation (1 byte), count (u32), body length (u32), body; integers little-endian. On the
+queue a frame is one message, after its number (u64); the reply is one message, the number
+and then the reply's bytes. A frame over ``MAX_FRAME`` bytes (or more than the socket's
+buffer takes) is answered in the calling process.
+- ``K`` (key), on a worker's standard input only, count 1: the 32-byte raw private key; no reply;
 - ``V`` (verify): the number of distinct public keys (u16), the keys (32 bytes each), then
   per item: key slot (u16), message length (u32), signature (64 bytes), message; the reply
   is ``count`` bytes, 1 where the signature verifies, else 0;
@@ -59,11 +61,11 @@ from __future__ import annotations
 import contextlib
 import os
 import select
+import socket
 import subprocess
 import sys
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import partial
@@ -72,11 +74,11 @@ from struct import error as struct_error
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ledger.infra.ed25519_worker import _HEAD, _ITEM, _KEYS, _LENGTH, _RANGE, KEY, NICENESS, SIGN, SKIPPED, VERIFY, Server
+from ledger.infra.ed25519_worker import _HEAD, _ITEM, _KEYS, _LENGTH, _NUMBER, KEY, MAX_FRAME, NICENESS, SIGN, VERIFY, Server
 
-__all__ = ["CHUNK", "JOB_CHUNK", "KEY", "MAX_WORKERS", "MIN_PARALLEL", "NICENESS", "RESPAWN_AFTER", "SIGN", "SKIPPED", "VERIFY",
-           "Batch", "Check", "Ed25519Pool", "Failure", "Job", "Jobs", "Server", "Signing",
-           "encode_key", "encode_sign", "encode_taken", "encode_verify", "verify_all"]
+__all__ = ["CHUNK", "JOB_CHUNK", "KEY", "LAST_CHUNK", "MAX_FRAME", "MAX_WORKERS", "MIN_PARALLEL", "NICENESS", "RESPAWN_AFTER",
+           "SIGN", "VERIFY", "Batch", "Check", "Ed25519Pool", "Failure", "Job", "Jobs", "Server", "Signing",
+           "encode_key", "encode_sign", "encode_verify", "verify_all"]
 
 Check = tuple[bytes, bytes, bytes]  # raw public key (32), raw signature (64), signed message
 Job = tuple[int, int, bytes, bytes, bytes]  # log_index, step, public key, signature, message
@@ -85,18 +87,19 @@ Failure = tuple[int, int]  # log_index, step
 MIN_PARALLEL = 32  # a batch of fewer envelopes is not worth the round trips
 MAX_WORKERS = 8  # one per core, up to this many
 RESPAWN_AFTER = 60.0  # seconds in-line after workers failed, before new ones are started
-WAIT_FOR_WORKERS = 2.0  # seconds a batch waits for another thread's batch or job stream to hand the workers back
 CHUNK = 16  # a batch's checks per frame: small, so the workers start while the batch is parsed
+LAST_CHUNK = 4  # the checks per frame of a batch's last ones, sent when it asks for its answers
+SIGN_CHUNK = 512  # messages per signing frame at most (a reply of 32 KiB)
 JOB_CHUNK = 256  # a verifier's chunk is sent at this many jobs ...
 JOB_CHUNK_BYTES = 40 * 1024  # ... or this many bytes of messages, whichever comes first
-JOBS_IN_FLIGHT = 3  # chunks per worker: one being verified, two waiting in the pipe
-REPLY_BUDGET = 16 * 1024  # reply bytes left unread per worker: well within what a pipe holds
-READ_SIZE = 64 * 1024  # bytes a reply's read asks for: what has arrived of the next ones too
-STOP_WAIT = 5.0  # seconds a worker has to exit once its pipe is closed
-CLOSE_WAIT = 60.0  # seconds ``close`` waits for a batch using the workers
+JOBS_IN_FLIGHT = 3  # chunks per worker a job stream has on the queue at most
+QUEUE_BUFFER = 4 << 20  # bytes each end of the queue asks the kernel to hold (it may grant less)
+POLL = 0.5  # seconds a wait for a reply sleeps at most before it looks again
+STOP_WAIT = 5.0  # seconds a worker has to exit once the queue is closed
 
-_ITEM_FIXED = _ITEM.size + 64
 _FAILED = (OSError, EOFError, ValueError, struct_error)  # a worker died or answered nonsense
+_ITEM_FIXED = _ITEM.size + 64
+_REPLY_MAX = 64 * SIGN_CHUNK  # bytes of the largest reply (a signing frame's)
 
 
 # --- the wire format -------------------------------------------------------------------
@@ -142,11 +145,6 @@ def encode_key(key: Ed25519PrivateKey) -> bytes:
     return _HEAD.pack(KEY, 1, 32) + key.private_bytes_raw()
 
 
-def encode_taken(first: int, end: int) -> bytes:
-    """A message on a worker's second pipe: the caller verified the V frames first <= n < end itself."""
-    return _RANGE.pack(first, end)
-
-
 def verify_all(checks: Iterable[Check]) -> list[bool]:
     """One bool per check, in order, in this process: does the signature verify against the key?"""
     return [answer == 1 for answer in Server().answer_frame(encode_verify(checks))]
@@ -155,118 +153,60 @@ def verify_all(checks: Iterable[Check]) -> list[bool]:
 # --- the workers -----------------------------------------------------------------------
 
 
+class _Owner:
+    """What waits for replies (a batch's checks, a signing, a job stream); ``parallel``:
+    whether its work goes to the workers (else this process does it)."""
+
+    def __init__(self, pool: Ed25519Pool, parallel: bool) -> None:
+        self._pool, self.parallel = pool, parallel
+        self.outstanding = 0  # its requests on the queue not answered yet (changed with the pool's lock held)
+
+    def _submit(self, request: _Request) -> None:
+        if self.parallel:
+            self._pool._send(request)
+        else:
+            request.take(self._pool._local.answer_frame(request.frame))
+
+
 @dataclass(slots=True)
 class _Request:
     frame: bytes
     size: int  # of the reply
-    owner: object  # what waits for it: a batch (its checks), a signing, a job stream
+    owner: _Owner
     take: Callable[[bytes], None]  # called with the reply
 
 
-_TAKEN = object()  # the owner of a request the calling process answered itself: its reply is read and dropped
-
-
-def _drop(_: bytes) -> None:
-    pass
-
-
+@dataclass(slots=True)
 class _Worker:
-    """One worker process and its requests not answered yet, oldest first."""
+    process: subprocess.Popen[bytes]
 
-    def __init__(self, process: subprocess.Popen[bytes], taken_fd: int | None = None) -> None:
-        assert process.stdin is not None and process.stdout is not None
-        self.process = process
-        self.fd_in, self.fd_out = process.stdin.fileno(), process.stdout.fileno()
-        self.taken_fd = taken_fd  # where to say which V frames the calling process verified itself
-        self.pending: deque[_Request] = deque()
-        self.unread = 0  # reply bytes of the pending requests
-        self.buffer = bytearray()  # read from the pipe, not handed over yet
-        self.verify_frames = 0  # V frames sent: the worker numbers them the same way
-
-    def send(self, request: _Request) -> None:
-        """Send a request. Replies left unread first, where they would not fit the pipe with
-        this one's: a worker writing a reply the pipe cannot hold reads no more frames until it
-        is read, and a large frame would then wait for ever."""
-        while self.pending and self.unread + request.size > REPLY_BUDGET:
-            self.read_oldest()
-        self.write(request.frame)
-        self.pending.append(request)
-        self.unread += request.size
-        if request.frame[:1] == VERIFY:
-            self.verify_frames += 1
-
-    def take_over(self, count: int) -> None:
-        """Say that this process verifies the last ``count`` V frames sent itself."""
-        assert self.taken_fd is not None
-        os.write(self.taken_fd, encode_taken(self.verify_frames - count, self.verify_frames))
-
-    def write(self, data: bytes) -> None:
-        written = os.write(self.fd_in, data)
-        if written < len(data):  # a pipe may take part of a large frame at a time
-            view = memoryview(data)[written:]
-            while view:
-                view = view[os.write(self.fd_in, view):]
-
-    def read_oldest(self) -> None:
-        """Read the reply to the oldest pending request and hand it over (reading whatever
-        else has arrived too: one system call for several replies)."""
-        request, buffer = self.pending[0], self.buffer
-        while len(buffer) < request.size:
-            part = os.read(self.fd_out, max(request.size - len(buffer), READ_SIZE))
-            if not part:
-                raise EOFError("a worker stopped")
-            buffer += part
-        reply = bytes(buffer[:request.size])
-        del buffer[:request.size]
-        self.pending.popleft()
-        self.unread -= request.size
-        request.take(reply)
-
-    def has_reply(self) -> bool:
-        """Whether the oldest pending request's reply has been read from the pipe already."""
-        return bool(self.pending) and len(self.buffer) >= self.pending[0].size
+    @property
+    def fd_out(self) -> int:
+        """Its standard output, which it never writes: readable once it has exited."""
+        return self.process.stdout.fileno()  # type: ignore[union-attr]
 
 
-def _spawn(niceness: int, key: Ed25519PrivateKey | None) -> _Worker:
+def _spawn(niceness: int, key: Ed25519PrivateKey | None, queue: int) -> _Worker:
     root = str(Path(__file__).resolve().parents[2])  # the directory holding the ledger package
     path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p)
-    taken_read, taken_write = os.pipe() if os.name == "posix" else (None, None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ledger.infra.ed25519_worker", str(niceness), str(queue)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0, env={**os.environ, "PYTHONPATH": path},
+        pass_fds=(queue,), process_group=0)  # a group of its own: Ctrl-C stops the parent, which closes the queue
+    worker = _Worker(process)
     try:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "ledger.infra.ed25519_worker", str(niceness),
-             *([] if taken_read is None else [str(taken_read)])],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0, env={**os.environ, "PYTHONPATH": path},
-            pass_fds=() if taken_read is None else (taken_read,),
-            process_group=0)  # a group of its own: Ctrl-C stops the parent, which closes its input
+        if key is not None:
+            process.stdin.write(encode_key(key))  # type: ignore[union-attr]
+        process.stdin.close()  # type: ignore[union-attr]
     except OSError:
-        if taken_write is not None:
-            os.close(taken_write)
+        _reap([worker], wait=False)
         raise
-    finally:
-        if taken_read is not None:
-            os.close(taken_read)  # the worker's end
-    worker = _Worker(process, taken_write)
-    if key is not None:
-        try:
-            worker.write(encode_key(key))
-        except OSError:
-            _stop([worker], wait=False)
-            raise
     return worker
 
 
-def _stop(workers: list[_Worker], wait: bool) -> None:
-    """Close the workers' pipes (end of requests: they exit); kill those that do not, or all
-    at once without ``wait``."""
-    for worker in workers:
-        try:
-            worker.process.stdin.close()  # type: ignore[union-attr]
-        except OSError:
-            pass
-        if worker.taken_fd is not None:
-            with contextlib.suppress(OSError):
-                os.close(worker.taken_fd)
-            worker.taken_fd = None
+def _reap(workers: list[_Worker], wait: bool) -> None:
+    """Wait for the workers to exit (the queue is closed), killing those that do not; all at
+    once without ``wait``."""
     deadline = time.monotonic() + STOP_WAIT
     for worker in workers:
         try:
@@ -276,10 +216,8 @@ def _stop(workers: list[_Worker], wait: bool) -> None:
         except subprocess.TimeoutExpired:
             worker.process.kill()
             worker.process.wait()
-        try:
+        with contextlib.suppress(OSError):
             worker.process.stdout.close()  # type: ignore[union-attr]
-        except OSError:
-            pass
 
 
 def _cores() -> int:
@@ -293,7 +231,7 @@ def _cores() -> int:
 
 
 class Ed25519Pool:
-    """Ed25519 worker processes for one process, used by one batch or job stream at a time.
+    """Ed25519 worker processes for one process, shared by its batches and job streams.
 
     ``workers``: how many (None: one per core, at most ``MAX_WORKERS``, none on one core; 0:
     everything in the calling process). ``signing_key``: what ``Batch.sign`` signs with; each
@@ -308,40 +246,33 @@ class Ed25519Pool:
         self.signing_key = signing_key
         self._nice = nice
         self._local = Server(signing_key)
-        self._lock = threading.Lock()  # held by the batch or job stream using the workers
-        self._holder: int | None = None  # the thread holding them
+        self._lock = threading.Lock()  # the queue, the requests on it, the workers
         self._workers: list[_Worker] = []
+        self._queue: socket.socket | None = None  # this process's end: frames out, replies in
+        self._their_end: socket.socket | None = None  # the workers' end: this process takes frames from it too
+        self._max_frame = 0  # bytes a message on the queue may have
+        self._pending: dict[int, _Request] = {}  # on the queue, by number, not answered yet
+        self._numbers = 0
+        self._sessions = 0  # batches and job streams open on the workers, from any thread
+        self._reply = bytearray(_NUMBER.size + _REPLY_MAX)
         self._started = False
         self._pid = os.getpid()
         self._broken_at: float | None = None  # when workers last failed
-        self.taken_over = 0  # checks sent to workers and verified in this process after all, since created
+        self.taken_over = 0  # checks this process took from the queue and verified itself, since created
 
     def start(self) -> None:
         """Start the workers now (a no-op when they run); should that fail, work runs in-line
         and new ones are tried ``RESPAWN_AFTER`` seconds later."""
-        if self._started and self._workers and self._pid == os.getpid():
-            return
         with self._lock:
             self._started = True
             self._ready()
 
     def close(self) -> None:
-        """Stop the workers (after the batch using them, if any, is done); from now on work
+        """Stop the workers; what they had not answered is answered here. From now on work
         runs in-line, until ``start`` again."""
-        held = self._lock.acquire(timeout=CLOSE_WAIT)  # a batch in flight: let it finish, within reason
-        try:
+        with self._lock:
             self._started = False
-            workers, self._workers = self._workers, []
-            if self._pid != os.getpid():
-                return  # a forked child's copy: they are its parent's
-            if held:
-                _stop(workers, wait=True)
-            else:  # the batch still holds their pipes: it fails over to in-line and closes them
-                for worker in workers:
-                    worker.process.kill()
-        finally:
-            if held:
-                self._lock.release()
+            self._stop(wait=True)
 
     def __enter__(self) -> Ed25519Pool:
         self.start()
@@ -352,22 +283,16 @@ class Ed25519Pool:
 
     @contextlib.contextmanager
     def batch(self, size: int) -> Iterator[Batch]:
-        """Reserve the workers for one batch of about ``size`` envelopes; the batch works
-        in-line when it is small or they are not to be had."""
-        batch = Batch(self, self._acquire(WAIT_FOR_WORKERS) if size >= MIN_PARALLEL else [])
-        try:
-            yield batch
-        finally:
-            batch.close()
+        """One batch of about ``size`` envelopes: on the workers, or in-line when it is small
+        or there are none."""
+        with self._open(size >= MIN_PARALLEL) as parallel:
+            yield Batch(self, parallel)
 
     @contextlib.contextmanager
     def jobs(self, chunk: int = JOB_CHUNK, chunk_bytes: int = JOB_CHUNK_BYTES) -> Iterator[Jobs]:
-        """Reserve the workers for a stream of verification jobs (in-line without them)."""
-        stream = Jobs(self, self._acquire(), chunk, chunk_bytes)
-        try:
-            yield stream
-        finally:
-            stream.close()
+        """A stream of verification jobs (in-line without workers)."""
+        with self._open(True) as parallel:
+            yield Jobs(self, parallel, chunk, chunk_bytes)
 
     def verify_jobs(self, jobs: Iterable[Job]) -> list[Failure]:
         """The jobs whose signature does not verify (on the workers, where there are any)."""
@@ -376,128 +301,195 @@ class Ed25519Pool:
                 stream.add(*job)
             return stream.finish()
 
-    def _acquire(self, wait: float = 0.0) -> list[_Worker]:
-        """The workers, reserved for the calling thread, once another thread has handed them
-        back (waiting at most ``wait`` seconds); [] and no reservation when there are none, when
-        they stay busy, or when this thread holds them already. ``_release`` hands them back."""
-        if not self._started or not self.size or self._holder == threading.get_ident():
-            return []
-        if not (self._lock.acquire(timeout=wait) if wait > 0 else self._lock.acquire(blocking=False)):
-            return []
-        self._holder = threading.get_ident()
-        try:
-            workers = self._ready()
-        except BaseException:
-            self._release()
-            raise
-        if not workers:
-            self._release()
-        return workers
+    # --- sending and waiting (any thread) ---------------------------------------------------
 
-    def _ready(self) -> list[_Worker]:
-        """The running workers, started first where needed (the lock held)."""
-        if self._pid != os.getpid():  # a forked child: those are its parent's
-            self._workers, self._pid, self._broken_at = [], os.getpid(), None
-        if not self._started or not self.size:
-            return []
-        if not self._workers:
-            if self._broken_at is not None and time.monotonic() - self._broken_at < RESPAWN_AFTER:
-                return []
-            workers: list[_Worker] = []
-            try:
-                for _ in range(self.size):
-                    workers.append(_spawn(self._nice, self.signing_key))
-            except OSError:
-                _stop(workers, wait=False)
-                self._broken_at = time.monotonic()
-                return []
-            self._workers, self._broken_at = workers, None
-        return list(self._workers)
-
-    def _release(self) -> None:
-        self._holder = None
-        self._lock.release()
-
-    def _break_down(self, workers: list[_Worker]) -> None:
-        """A worker failed: stop them all at once (the caller may hold a database lock); work
-        runs in-line until new ones are started, ``RESPAWN_AFTER`` seconds on."""
-        _stop(workers, wait=False)
-        if self._workers == workers:
-            self._workers, self._broken_at = [], time.monotonic()
-
-
-class _Session:
-    """One reservation of the pool's workers (none: everything in-line), reading each
-    worker's replies in order. ``_workers`` is empty once they failed."""
-
-    def __init__(self, pool: Ed25519Pool, workers: list[_Worker]) -> None:
-        self._pool, self._workers = pool, workers
-        self._reserved = bool(workers)
-
-    @property
-    def parallel(self) -> bool:
-        """Whether workers do the work (else the calling process does)."""
-        return bool(self._workers)
-
-    def _submit(self, i: int, request: _Request) -> None:
-        """Send a request to worker ``i``; in-line when there are no workers (or they fail)."""
-        if self._workers:
-            try:
-                self._workers[i].send(request)
-                return
-            except _FAILED:
+    @contextlib.contextmanager
+    def _open(self, wanted: bool) -> Iterator[bool]:
+        """A batch or job stream while it is open: whether its work goes to the workers
+        (``wanted`` and they run, started where needed). A worker that exited while idle is
+        noticed here (one that dies with a frame, by whoever waits for its reply)."""
+        with self._lock:
+            if any(worker.process.poll() is not None for worker in self._workers):
                 self._break_down()
-        self._answer_here(request)
-
-    def _answer_here(self, request: _Request) -> None:
-        """Do a request's work in this process (a signing's when its result is asked for; one
-        taken over was done already)."""
-        if not isinstance(request.owner, Signing) and request.owner is not _TAKEN:
-            request.take(self._pool._local.answer_frame(request.frame))
-
-    def _read_arrived(self) -> None:
-        """Read every reply that has arrived, without waiting for more (POSIX: select on pipes)."""
-        for worker in self._workers:
-            while worker.pending and (worker.has_reply() or select.select([worker.fd_out], [], [], 0)[0]):
-                worker.read_oldest()
-
-    def _wait_for(self, owner: object) -> None:
-        """Read replies, in each worker's order, until none is left for ``owner`` (``...``:
-        for anyone)."""
+            parallel = wanted and self._ready()
+            self._sessions += parallel
         try:
-            for worker in self._workers:
-                owned = [i for i, request in enumerate(worker.pending) if owner is ... or request.owner is owner]
-                for _ in range(owned[-1] + 1 if owned else 0):
-                    worker.read_oldest()
+            yield parallel
+        finally:
+            with self._lock:
+                self._sessions -= parallel
+
+    def _send(self, request: _Request) -> None:
+        """Put a request on the queue, or answer it here when there are no workers (or it is
+        larger than the queue carries)."""
+        with self._lock:
+            if self._put(request):
+                return
+        request.take(self._local.answer_frame(request.frame))
+
+    def _wait(self, owner: _Owner, most: int = 0) -> None:
+        """Until no more than ``most`` of ``owner``'s requests on the queue are unanswered:
+        read the replies that are there; take a frame no worker has started (anyone's) and
+        answer it here, unless another batch or job stream is open (its thread has Python work
+        for this process's one core of it); else wait for a reply."""
+        while True:
+            with self._lock:
+                if owner.outstanding <= most:
+                    return
+                try:
+                    self._read_replies()
+                    alone = self._sessions <= 1
+                    taken = self._take_from_queue() if alone and owner.outstanding > most else None
+                except _FAILED:
+                    self._break_down()
+                    continue
+                if owner.outstanding <= most:
+                    return
+                if self._queue is None:  # cannot be: stopping answers everything on the queue
+                    raise RuntimeError("requests are owed by workers that are gone")
+                watched = [self._queue.fileno(), *(worker.fd_out for worker in self._workers)]
+            if taken is not None:
+                reply = self._local.answer_frame(taken.frame)
+                with self._lock:
+                    self._deliver(taken, reply)
+                    if taken.frame[:1] == VERIFY:
+                        self.taken_over += taken.size
+                    if isinstance(taken.owner, Batch):
+                        taken.owner.taken_over += taken.size
+                continue
+            try:
+                ready = select.select(watched, [], [], POLL)[0]
+            except (OSError, ValueError):  # closed meanwhile by another thread: look again
+                continue
+            if any(fd != watched[0] for fd in ready):
+                with self._lock:
+                    if any(worker.fd_out in ready for worker in self._workers):
+                        self._break_down()  # a worker exited
+
+    # --- the queue (the lock held) -------------------------------------------------------
+
+    def _put(self, request: _Request) -> bool:
+        if not self._ready() or self._queue is None or _NUMBER.size + len(request.frame) > self._max_frame:
+            return False
+        number, self._numbers = self._numbers, self._numbers + 1
+        message, queue = _NUMBER.pack(number) + request.frame, self._queue
+        try:
+            while True:
+                try:
+                    queue.send(message, socket.MSG_DONTWAIT)
+                    break
+                except BlockingIOError:  # the queue is full: read replies meanwhile, wait for room
+                    self._read_replies()
+                    watched = [worker.fd_out for worker in self._workers]
+                    ready = select.select([queue.fileno(), *watched], [queue.fileno()], [], POLL)[0]
+                    if any(fd in watched for fd in ready):
+                        raise EOFError("a worker exited") from None
         except _FAILED:
             self._break_down()
+            return False
+        self._pending[number] = request
+        request.owner.outstanding += 1
+        return True
+
+    def _read_replies(self) -> None:
+        """Hand over every reply that has arrived, without waiting."""
+        queue, buffer, pending = self._queue, self._reply, self._pending
+        while queue is not None:
+            try:
+                size, _, flags, _ = queue.recvmsg_into([buffer], 0, socket.MSG_DONTWAIT)
+            except BlockingIOError:
+                return
+            (number,) = _NUMBER.unpack_from(buffer)
+            request = pending.get(number)
+            if flags & socket.MSG_TRUNC or request is None or size != _NUMBER.size + request.size:
+                raise ValueError("a worker answered what it was not asked")  # what is pending is answered here
+            del pending[number]
+            self._deliver(request, bytes(buffer[_NUMBER.size:size]))
+
+    def _take_from_queue(self) -> _Request | None:
+        """The oldest request no worker has taken yet, taken off the queue; None if it is empty."""
+        while True:
+            try:  # the rest of the message, the frame, is dropped: this process has it
+                message = self._their_end.recv(_NUMBER.size, socket.MSG_DONTWAIT)  # type: ignore[union-attr]
+            except BlockingIOError:
+                return None
+            request = self._pending.pop(_NUMBER.unpack(message)[0], None)
+            if request is not None:
+                return request
+
+    @staticmethod
+    def _deliver(request: _Request, reply: bytes) -> None:
+        request.take(reply)
+        request.owner.outstanding -= 1
+
+    # --- starting and stopping (the lock held) ----------------------------------------------
+
+    def _ready(self) -> bool:
+        """Whether workers run, started first where needed."""
+        if self._pid != os.getpid():  # a forked child: those are its parent's
+            self._workers, self._pending, self._queue, self._their_end, self._sessions = [], {}, None, None, 0
+            self._pid, self._broken_at = os.getpid(), None
+        if not self._started or not self.size:
+            return False
+        if self._workers:
+            return True
+        if self._broken_at is not None and time.monotonic() - self._broken_at < RESPAWN_AFTER:
+            return False
+        workers: list[_Worker] = []
+        try:
+            ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        except (OSError, AttributeError):  # no such sockets here: in-line
+            self._broken_at = time.monotonic()
+            return False
+        try:
+            for end in (ours, theirs):
+                end.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, QUEUE_BUFFER)
+            for _ in range(self.size):
+                workers.append(_spawn(self._nice, self.signing_key, theirs.fileno()))
+        except OSError:
+            ours.close()
+            theirs.close()
+            _reap(workers, wait=False)
+            self._broken_at = time.monotonic()
+            return False
+        self._workers, self._queue, self._their_end, self._broken_at = workers, ours, theirs, None
+        self._max_frame = min(_NUMBER.size + MAX_FRAME, ours.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF) // 2)
+        return True
+
+    def _stop(self, wait: bool) -> None:
+        """Close the queue (the workers exit) and answer here every request on it not answered
+        yet; without ``wait`` the workers are killed at once (the caller may hold a database lock)."""
+        workers, queue, theirs = self._workers, self._queue, self._their_end
+        self._workers, self._queue, self._their_end = [], None, None
+        if queue is not None and wait:
+            self._queue = queue
+            with contextlib.suppress(*_FAILED):
+                self._read_replies()  # the answers that are in
+            self._queue = None
+        for end in (queue, theirs):
+            if end is not None:
+                end.close()
+        _reap(workers, wait)
+        pending, self._pending = self._pending, {}
+        for request in pending.values():
+            self._deliver(request, self._local.answer_frame(request.frame))
 
     def _break_down(self) -> None:
-        """A worker failed: stop them, and answer what they still owed here."""
-        workers, self._workers = self._workers, []
-        self._pool._break_down(workers)
-        for worker in workers:
-            while worker.pending:
-                self._answer_here(worker.pending.popleft())
-
-    def close(self) -> None:
-        """Read the replies still on their way (abandoned work), and hand the workers back."""
-        self._wait_for(...)
-        self._workers = []
-        if self._reserved:
-            self._reserved = False
-            self._pool._release()
+        """A worker failed: stop them all at once; work runs in-line until new ones are
+        started, ``RESPAWN_AFTER`` seconds on."""
+        self._stop(wait=False)
+        self._broken_at = time.monotonic()
 
 
-class Batch(_Session):
+class Batch(_Owner):
     """One batch's checks and signing: on the workers, or in-line."""
 
-    def __init__(self, pool: Ed25519Pool, workers: list[_Worker]) -> None:
-        super().__init__(pool, workers)
+    def __init__(self, pool: Ed25519Pool, parallel: bool) -> None:
+        super().__init__(pool, parallel)
         self._unsent: list[Check] = []  # checks not sent yet
         self._answers = bytearray()  # per check sent, filled in as replies are read
         self._results: list[bool] | None = None
-        self.taken_over = 0  # checks sent to a worker and verified in this process after all
+        self.taken_over = 0  # checks sent to the workers and verified in this process after all
 
     def check(self, item: Check) -> None:
         """Queue one signature check; it starts on a worker within ``CHUNK`` checks."""
@@ -505,126 +497,57 @@ class Batch(_Session):
             raise ValueError("an Ed25519 signature is 64 bytes")
         unsent = self._unsent
         unsent.append(item)
-        if len(unsent) >= CHUNK and self._workers:
-            self._flush()
+        if len(unsent) >= CHUNK and self.parallel:
+            self._flush(CHUNK)
 
     def results(self) -> list[bool]:
-        """Whether each queued signature verifies, in order (waits for the workers). Once the
-        answers are in, the workers are handed back: the next batch checks while this one commits."""
+        """Whether each queued signature verifies, in order (waits for the workers, taking
+        the frames none has started yet)."""
         if self._results is None:
-            self._flush(last=True)
-            self._take_over_the_tail()
-            self._wait_for(self)
+            self._flush(LAST_CHUNK if self.parallel else len(self._unsent))
+            self._pool._wait(self)
             self._results = [answer == 1 for answer in self._answers]
-            self.close()
         return self._results
-
-    def _take_over_the_tail(self) -> None:
-        """Verify here the end of the queues of the workers furthest behind: as much as leaves
-        each with no more than this process takes (``_tail_level``). A frame a worker may have
-        started (the oldest it owes) stays with it; a frame verified both here and there costs
-        time, never a wrong answer, for the worker's reply to it is dropped."""
-        if not self._workers or any(w.taken_fd is None for w in self._workers):  # no taken pipes (not POSIX): wait
-            return
-        owed = self._owed()
-        try:
-            level = _tail_level(owed)
-            taken: list[_Request] = []
-            for worker, left in zip(self._workers, owed):
-                mine: list[_Request] = []
-                for request in reversed(worker.pending):  # the newest first: the worker reaches them last
-                    if request.owner is not self or request is worker.pending[0] or left - request.size / 2 <= level:
-                        break
-                    mine.append(request)
-                    left -= request.size
-                if mine:
-                    worker.take_over(len(mine))
-                    taken += mine
-        except _FAILED:
-            self._break_down()  # answered here, all of it
-            return
-        for request in taken:
-            take, request.take, request.owner = request.take, _drop, _TAKEN
-            take(self._pool._local.answer_frame(request.frame))
-            self.taken_over += request.size
-            self._pool.taken_over += request.size
 
     def sign(self, messages: list[bytes]) -> Signing:
         """Start signing ``messages`` with the pool's key on the workers, after the checks
         queued so far; ``.result()`` gives the signatures."""
         if self._pool.signing_key is None:
             raise RuntimeError("this pool has no signing key")
-        signing = Signing(self, self._pool.signing_key, messages)
-        if self._workers and len(messages) >= MIN_PARALLEL:
-            self._flush()  # the checks first (the workers may fail doing that)
-        if not self._workers or len(messages) < MIN_PARALLEL:
+        signing = Signing(self._pool, self.parallel and len(messages) >= MIN_PARALLEL, self._pool.signing_key, messages)
+        if not signing.parallel:
             return signing  # signed here, by .result()
-        size = -(-len(messages) // len(self._workers))
-        for i, first in enumerate(range(0, len(messages), size)):
+        self._flush(CHUNK)  # the checks first
+        size = min(SIGN_CHUNK, -(-len(messages) // self._pool.size))
+        for first in range(0, len(messages), size):
             part = messages[first:first + size]
-            self._submit(i, _Request(encode_sign(part), 64 * len(part), signing, partial(signing._fill, first)))
+            signing._submit(_Request(encode_sign(part), 64 * len(part), signing, partial(signing._fill, first)))
         return signing
 
-    def _flush(self, last: bool = False) -> None:
-        """Send the checks not sent yet: as one frame to the worker that owes this batch the
-        fewest answers (a worker sharing a core with the deciding process falls behind, and is
-        given less); the ``last`` ones of the batch split so that every worker ends owing about
-        as many. The batch waits for its slowest worker: evened out, no core is left idle at
-        the end while one worker still holds frames another could have verified."""
-        unsent = self._unsent
-        if not unsent:
-            return
-        self._unsent = []
-        owed = self._owed()
-        if last and len(owed) > 1:
-            share = -(-(sum(owed) + len(unsent)) // len(owed))  # what each worker should end owing
-            start = 0
-            for i in sorted(range(len(owed)), key=owed.__getitem__):
-                part = unsent[start:start + max(0, share - owed[i])]
-                if part:
-                    self._send(i, part)
-                    start += len(part)
-            return
-        self._send(min(range(len(owed)), key=owed.__getitem__), unsent)
-
-    def _owed(self) -> list[int]:
-        """Per worker, the checks of this batch it has not answered yet, the replies that have
-        arrived read first (POSIX; elsewhere: what it was given); in-line, one count."""
-        if self._workers and os.name == "posix":
-            try:
-                self._read_arrived()
-            except _FAILED:
-                self._break_down()
-        if not self._workers:
-            return [0]
-        return [sum(request.size for request in worker.pending if request.owner is self) for worker in self._workers]
-
-    def _send(self, i: int, checks: list[Check]) -> None:
-        first = len(self._answers)
-        self._answers += bytes(len(checks))
-        self._submit(i, _Request(encode_verify(checks), len(checks), self, partial(self._take, first)))
+    def _flush(self, chunk: int) -> None:
+        """Send the checks not sent yet, in frames of ``chunk``."""
+        unsent, self._unsent = self._unsent, []
+        for first in range(0, len(unsent), max(1, chunk)):
+            part = unsent[first:first + chunk]
+            at = len(self._answers)
+            self._answers += bytes(len(part))
+            self._submit(_Request(encode_verify(part), len(part), self, partial(self._take, at)))
 
     def _take(self, first: int, reply: bytes) -> None:
         self._answers[first:first + len(reply)] = reply
 
 
-def _tail_level(owed: list[int]) -> int:
-    """How many checks each worker keeps when the calling process takes over the rest of the
-    queues above that level: the least level at which it takes no more than the level itself,
-    so that it ends about when the slowest worker does."""
-    return next(level for level in range(max(owed, default=0) + 1) if sum(max(0, n - level) for n in owed) <= level)
-
-
-class Signing:
+class Signing(_Owner):
     """Signatures under way: ``result()`` waits for them (or signs here what the workers
     were not asked for)."""
 
-    def __init__(self, batch: Batch, key: Ed25519PrivateKey, messages: list[bytes]) -> None:
-        self._batch, self._key, self._messages = batch, key, messages
+    def __init__(self, pool: Ed25519Pool, parallel: bool, key: Ed25519PrivateKey, messages: list[bytes]) -> None:
+        super().__init__(pool, parallel)
+        self._key, self._messages = key, messages
         self._signatures: list[bytes | None] = [None] * len(messages)
 
     def result(self) -> list[bytes]:
-        self._batch._wait_for(self)
+        self._pool._wait(self)
         for i, signature in enumerate(self._signatures):
             if signature is None:
                 self._signatures[i] = self._key.sign(self._messages[i])
@@ -635,14 +558,14 @@ class Signing:
             self._signatures[first + i // 64] = reply[i:i + 64]
 
 
-class Jobs(_Session):
-    """A verifier's stream of jobs: packed into chunks as they are added, each chunk to the
-    worker with the fewest in flight (at most ``JOBS_IN_FLIGHT``), so memory does not grow
-    with the stream. ``failures`` grows as replies come back."""
+class Jobs(_Owner):
+    """A verifier's stream of jobs: packed into chunks as they are added, at most
+    ``JOBS_IN_FLIGHT`` chunks per worker on the queue, so memory does not grow with the
+    stream. ``failures`` grows as replies come back."""
 
-    def __init__(self, pool: Ed25519Pool, workers: list[_Worker], chunk: int = JOB_CHUNK,
+    def __init__(self, pool: Ed25519Pool, parallel: bool, chunk: int = JOB_CHUNK,
                  chunk_bytes: int = JOB_CHUNK_BYTES) -> None:
-        super().__init__(pool, workers)
+        super().__init__(pool, parallel)
         self._chunk_jobs, self._chunk_bytes = chunk, chunk_bytes
         self._slots: dict[bytes, int] = {}  # the chunk being packed
         self._parts: list[bytes] = [b"", b""]  # the frame's head and key table go first
@@ -668,7 +591,7 @@ class Jobs(_Session):
         """Wait for every job added so far; all failures, in no particular order."""
         if self._tags:
             self._send()
-        self._wait_for(self)
+        self._pool._wait(self)
         return self.failures
 
     def _send(self) -> None:
@@ -678,36 +601,9 @@ class Jobs(_Session):
         frame = b"".join(parts)
         self._slots, self._parts, self._tags, self._bytes = {}, [b"", b""], [], 0
         self.verified += len(tags)
-        request = _Request(frame, len(tags), self, partial(self._take, tags))
-        self._submit(self._choose(), request)
-
-    def _choose(self) -> int:
-        """The worker with the fewest chunks in flight (replies read first, where they are
-        there); when every one has ``JOBS_IN_FLIGHT``, once one has answered."""
-        self._collect(block=False)
-        while self._workers:
-            i = min(range(len(self._workers)), key=lambda i: len(self._workers[i].pending))
-            if len(self._workers[i].pending) < JOBS_IN_FLIGHT:
-                return i
-            self._collect(block=True)
-        return 0
-
-    def _collect(self, block: bool) -> None:
-        """Read the replies that are there (one per worker), or wait for the first."""
-        busy = [worker for worker in self._workers if worker.pending]
-        if not busy:
-            return
-        try:
-            ready = [worker for worker in busy if worker.has_reply()]
-            if not ready and os.name != "posix":  # no select on pipes: wait for the busiest worker
-                ready = [max(busy, key=lambda worker: len(worker.pending))] if block else []
-            elif os.name == "posix":
-                fds = select.select([worker.fd_out for worker in busy], [], [], None if block and not ready else 0)[0]
-                ready += [worker for worker in busy if worker.fd_out in fds and worker not in ready]
-            for worker in ready:
-                worker.read_oldest()
-        except _FAILED:
-            self._break_down()
+        if self.parallel:  # a bounded number on the queue: take or wait for one first
+            self._pool._wait(self, most=JOBS_IN_FLIGHT * max(1, self._pool.size) - 1)
+        self._submit(_Request(frame, len(tags), self, partial(self._take, tags)))
 
     def _take(self, tags: list[Failure], reply: bytes) -> None:
         if 0 in reply:

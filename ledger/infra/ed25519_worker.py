@@ -1,23 +1,25 @@
-"""An Ed25519 worker of ``ledger.infra.ed25519_pool``: reads frames on stdin, answers on stdout.
+"""An Ed25519 worker of ``ledger.infra.ed25519_pool``: takes frames from the pool's queue, answers on it.
 
-``python -m ledger.infra.ed25519_worker [NICENESS [TAKEN_FD]]``. The answering side of the
-pool's wire format lives here (``Server``, also the calling process's in-line path), so that a
-worker imports no more than ``cryptography``. It runs at a lower priority than the process
-that started it (the bottleneck, which so keeps its core) and exits at the end of its input or
-on a frame it cannot answer.
+``python -m ledger.infra.ed25519_worker NICENESS QUEUE_FD``. The answering side of the pool's
+wire format lives here (``Server``, also the calling process's in-line path), so that a worker
+imports no more than ``cryptography``. It runs at a lower priority than the process that
+started it (the bottleneck, which so keeps its core).
 
-``TAKEN_FD``: a pipe on which the caller says which ``V`` frames it verified itself (``Taken``):
-the worker numbers its ``V`` frames from 0 and answers such a frame, if it has not started it,
-with ``SKIPPED`` per item, unverified.
+At start it reads its standard input to the end: the ``K`` frame (the signing key) or nothing.
+Then it serves the queue, a Unix ``SOCK_SEQPACKET`` socket shared with the pool's other workers:
+each ``recv`` takes one whole message, which no other worker gets: a frame's number (u64) and
+the frame; it sends back one message, the number and the reply. It exits when the pool closes
+its end of the queue, and on a frame it cannot answer (the pool then notices, as the worker's
+standard output, which it never writes, ends). Its standard output is written to never.
 """
 
 from __future__ import annotations
 
 import os
+import socket
 import struct
 import sys
 from collections.abc import Callable
-from typing import IO
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -28,8 +30,8 @@ _HEAD = struct.Struct("<cII")  # operation, count, body length
 _KEYS = struct.Struct("<H")  # number of public keys in the table that follows
 _ITEM = struct.Struct("<HI")  # key slot, message length; then signature, message
 _LENGTH = struct.Struct("<I")
-_RANGE = struct.Struct("<QQ")  # on the taken pipe: V frames numbered first <= n < end
-SKIPPED = 2  # a reply's byte for an item of a frame the caller took over (not verified here)
+_NUMBER = struct.Struct("<Q")  # before each frame on the queue, and before its reply
+MAX_FRAME = 1 << 20  # bytes of the largest frame the queue carries (the pool answers larger ones itself)
 
 
 class Server:
@@ -40,22 +42,6 @@ class Server:
         self._key = signing_key
         self._frames = 0
         self._verifiers: dict[bytes, Callable[[bytes, bytes], None]] = {}
-
-    def answer(self, stream: IO[bytes], taken: Taken | None = None) -> bytes | None:
-        """Read the next frame from ``stream`` and return its reply (b"" for ``K``); None at its
-        end. A ``V`` frame the caller has ``taken`` over is answered ``SKIPPED``, unverified."""
-        head = stream.read(_HEAD.size)
-        if not head:
-            return None
-        if len(head) < _HEAD.size:
-            raise EOFError("the stream ended inside a frame")
-        operation, count, length = _HEAD.unpack(head)
-        body = _read_exactly(stream, length)
-        if operation == VERIFY and taken is not None and taken.next_is_taken():
-            self._frames += 1
-            skipped: bytes = bytes([SKIPPED]) * count
-            return skipped
-        return self.reply(operation, count, body)
 
     def answer_frame(self, frame: bytes) -> bytes:
         operation, count, length = _HEAD.unpack_from(frame)
@@ -118,53 +104,35 @@ class Server:
         return b"".join(signatures)
 
 
-class Taken:
-    """The ``V`` frames the caller verified itself, read from its pipe (non-blocking) before
-    each frame: ranges of frame numbers, ``_RANGE`` each."""
-
-    def __init__(self, fd: int) -> None:
-        self._fd = fd
-        os.set_blocking(fd, False)
-        self._number = -1  # of the last V frame read
-        self._ranges: list[tuple[int, int]] = []
-        self._partial = b""
-
-    def next_is_taken(self) -> bool:
-        """Number the next ``V`` frame; has the caller taken it over?"""
-        self._number += 1
-        try:
-            while data := os.read(self._fd, 4096):
-                data = self._partial + data
-                cut = len(data) - len(data) % _RANGE.size
-                self._partial = data[cut:]
-                self._ranges += _RANGE.iter_unpack(data[:cut])
-        except BlockingIOError:  # nothing more said
-            pass
-        number = self._number
-        self._ranges = [(first, end) for first, end in self._ranges if end > number]  # the past ones go
-        return any(first <= number for first, _ in self._ranges)
-
-
-def _read_exactly(stream: IO[bytes], size: int) -> bytes:
-    data = stream.read(size)
-    if len(data) != size:
-        raise EOFError("the stream ended inside a frame")
-    return data
+def serve(queue: socket.socket, server: Server) -> None:
+    """Answer the queue's frames until the pool closes its end."""
+    buffer = bytearray(_NUMBER.size + MAX_FRAME)
+    view = memoryview(buffer)
+    while True:
+        size, _, flags, _ = queue.recvmsg_into([buffer])
+        if not size:
+            return  # the pool closed its end
+        if flags & socket.MSG_TRUNC or size < _NUMBER.size:
+            raise ValueError("a message on the queue is not a numbered frame of at most MAX_FRAME bytes")
+        reply = server.answer_frame(bytes(view[_NUMBER.size:size]))
+        queue.send(bytes(view[:_NUMBER.size]) + reply)
 
 
 def main() -> None:
-    niceness = int(sys.argv[1]) if len(sys.argv) > 1 else NICENESS
+    niceness = int(sys.argv[1])
     if niceness:
         try:
             os.nice(niceness)
         except (AttributeError, OSError):  # not on this platform: same priority, still correct
             pass
-    taken = Taken(int(sys.argv[2])) if len(sys.argv) > 2 else None
-    server, stdin, stdout = Server(), sys.stdin.buffer, sys.stdout.buffer
-    while (reply := server.answer(stdin, taken)) is not None:
-        if reply:
-            stdout.write(reply)
-            stdout.flush()
+    server = Server()
+    key = sys.stdin.buffer.read()  # the K frame, or nothing
+    if key:
+        server.answer_frame(key)
+    try:
+        serve(socket.socket(fileno=int(sys.argv[2])), server)
+    except (BrokenPipeError, ConnectionResetError):  # the pool closed its end while this answered
+        pass
 
 
 if __name__ == "__main__":

@@ -3,7 +3,6 @@ thread running, every failure back."""
 
 from __future__ import annotations
 
-import io
 import threading
 
 import pytest
@@ -28,7 +27,7 @@ def jobs(count: int, bad: set[int]) -> list[Job]:
 
 def verify_packed(chunk: list[Job]) -> list[Failure]:
     """A chunk as one frame, answered by a worker's code in this process."""
-    reply = Server().answer(io.BytesIO(encode_verify(job[2:] for job in chunk)))
+    reply = Server().answer_frame(encode_verify(job[2:] for job in chunk))
     assert reply is not None
     return [(job[0], job[1]) for job, ok in zip(chunk, reply) if not ok]
 
