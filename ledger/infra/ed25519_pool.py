@@ -220,6 +220,18 @@ def _reap(workers: list[_Worker], wait: bool) -> None:
             worker.process.stdout.close()  # type: ignore[union-attr]
 
 
+def _ready(fds: list[int], writable: int | None = None) -> set[int]:
+    """Which of ``fds`` are readable or closed at the other end (or ``writable`` has room),
+    waiting at most ``POLL``. ``poll``, not ``select``: a server may hold descriptors beyond
+    what ``select`` takes. A descriptor closed meanwhile by another thread counts as nothing."""
+    poller = select.poll()
+    for fd in fds:
+        poller.register(fd, select.POLLIN)
+    if writable is not None:
+        poller.register(writable, select.POLLIN | select.POLLOUT)
+    return {fd for fd, events in poller.poll(POLL * 1000) if not events & select.POLLNVAL}
+
+
 def _cores() -> int:
     try:
         return len(os.sched_getaffinity(0))
@@ -357,10 +369,7 @@ class Ed25519Pool:
                     if isinstance(taken.owner, Batch):
                         taken.owner.taken_over += taken.size
                 continue
-            try:
-                ready = select.select(watched, [], [], POLL)[0]
-            except (OSError, ValueError):  # closed meanwhile by another thread: look again
-                continue
+            ready = _ready(watched)
             if any(fd != watched[0] for fd in ready):
                 with self._lock:
                     if any(worker.fd_out in ready for worker in self._workers):
@@ -381,7 +390,7 @@ class Ed25519Pool:
                 except BlockingIOError:  # the queue is full: read replies meanwhile, wait for room
                     self._read_replies()
                     watched = [worker.fd_out for worker in self._workers]
-                    ready = select.select([queue.fileno(), *watched], [queue.fileno()], [], POLL)[0]
+                    ready = _ready([queue.fileno(), *watched], writable=queue.fileno())
                     if any(fd in watched for fd in ready):
                         raise EOFError("a worker exited") from None
         except _FAILED:

@@ -500,3 +500,34 @@ def test_closing_the_pool_answers_what_is_on_the_queue(pool: Ed25519Pool) -> Non
         pool.close()
         assert not pool._pending and not pool._workers
         assert work.results() == ed25519_pool.verify_all(batch) and work.taken_over == 0
+
+
+def test_waiting_works_with_descriptors_beyond_what_select_takes() -> None:
+    """A busy server holds many connections: the pool's queue and pipes may get descriptors
+    over 1023, which ``select`` refuses; the waits use ``poll``."""
+    if ed25519_pool._cores() < 2 or os.name != "posix":
+        pytest.skip("needs workers and POSIX descriptors")
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 1200:
+        pytest.skip("this process may not open 1,200 files")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 1200), hard))
+    held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1050)]
+    try:
+        batch = checks(100, bad={9})
+        with Ed25519Pool(2) as pool, pool.batch(100) as idle, pool.batch(100) as work:
+            assert pool._queue is not None and pool._queue.fileno() > 1023 and idle.parallel
+            with stopped([worker.process.pid for worker in pool._workers]) as pids:
+                for check in batch:
+                    work.check(check)
+                threading.Timer(0.5, _resume, [pids]).start()
+                cpu = time.process_time()
+                answers = work.results()  # waited for (another batch is open: none is taken here)
+                cpu = time.process_time() - cpu
+            assert answers == ed25519_pool.verify_all(batch) and work.taken_over == 0
+            assert cpu < 0.2, "the wait slept while the workers were stopped, it did not spin"
+    finally:
+        for fd in held:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
