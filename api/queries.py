@@ -182,10 +182,7 @@ class Reader:
         else:
             replayed = self._replay(caller, names, peildatum, as_known_at)
             found, differences = replayed.rates(group_by), len(replayed.differences())
-        rows = [{"group": row.group, "trajectories": row.trajectories,
-                 "outcomes": [{"definition": name, "success": c.success, "failure": c.failure, "pending": c.pending,
-                               "rate": c.rate} for name, c in row.counts.items()]}
-                for row in found]
+        rows = [row.as_dict() for row in found]
         return {**_replayed(replayed), "group_by": group_by, "differences_total": differences, "rows": rows}
 
     def outflow_differences(self, caller: Caller, names: Sequence[str], peildatum: date | None,

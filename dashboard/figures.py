@@ -68,21 +68,35 @@ def _outcomes(row: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def outflow_by_year(rates: dict[str, Any], _: Gettext) -> Figure:
-    """Outflow (%) per start year, one line per definition: a definition changed mid-stream shows."""
+    """Outflow (%) per start year, one line per definition and one "volgens contract" (each
+    trajectory judged by the definition its own contract named): a definition changed
+    mid-stream shows. Trajectories whose contract names a definition not installed get a
+    column of their own, where there are any."""
     names = [d["name"] for d in rates["definitions"]]
     rows = [r for r in rates["items"] if r["group"] != ALL]
     years = [str(r["group"]) for r in rows]
+    contract = _("volgens contract")
+    unjudged = any(r["by_contract"]["unjudged"] for r in rates["items"])
     table = Table("uitstroom-per-jaar", _("Uitstroom per startjaar (%) onder elke definitie"),
-                  [_("startjaar"), _("trajecten")] + [f"{n} (%)" for n in names] + [f"{n} {_('g/n/p')}" for n in names])
+                  [_("startjaar"), _("trajecten")] + [f"{n} (%)" for n in names] + [f"{contract} (%)"]
+                  + [f"{n} {_('g/n/p')}" for n in names] + [f"{contract} {_('g/n/p')}"]
+                  + ([_("contract met onbekende definitie")] if unjudged else []))
     for row in rows:
-        found = _outcomes(row)
+        found, own = _outcomes(row), row["by_contract"]
         table.rows.append([Cell(str(row["group"])), Cell(str(row["trajectories"]), numeric=True)]
                           + [Cell(_rate_text(found[n]["rate"]), numeric=True) for n in names]
-                          + [Cell(f"{found[n]['success']}/{found[n]['failure']}/{found[n]['pending']}") for n in names])
+                          + [Cell(_rate_text(own["rate"]), numeric=True)]
+                          + [Cell(_tally(found[n])) for n in names] + [Cell(_tally(own))]
+                          + ([Cell(str(own["unjudged"]), numeric=True)] if unjudged else []))
     if not years:
         return Figure(table, None)
     series = {n: [percent(_outcomes(r)[n]["rate"]) for r in rows] for n in names}
+    series[contract] = [percent(r["by_contract"]["rate"]) for r in rows]
     return Figure(table, line_chart_svg(table.caption, years, series, _("uitstroom (%)")))
+
+
+def _tally(outcome: dict[str, Any]) -> str:
+    return f"{outcome['success']}/{outcome['failure']}/{outcome['pending']}"
 
 
 def outflow_by_provider(rates: dict[str, Any], _: Gettext) -> Figure:

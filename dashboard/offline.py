@@ -75,10 +75,7 @@ class BundleSource:
                       signed_time(self.checkpoint))
 
     def rates(self, group_by: str) -> dict[str, Any]:
-        items = [{"group": row.group, "trajectories": row.trajectories,
-                  "outcomes": [{"definition": name, "success": c.success, "failure": c.failure, "pending": c.pending,
-                                "rate": c.rate} for name, c in row.counts.items()]}
-                 for row in self.replayed.rates(group_by)]
+        items = [row.as_dict() for row in self.replayed.rates(group_by)]
         return {"peildatum": self.peildatum, "group_by": group_by,
                 "definitions": [{"name": d.name, "version": d.version, "summary": d.summary}
                                 for d in self.replayed.definitions], "items": items}

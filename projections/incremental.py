@@ -116,6 +116,7 @@ class _Cell:
     trajectories: int = 0
     outcomes: dict[str, list[int]] = field(default_factory=dict)  # name -> [success, failure, pending]
     differences: int = 0
+    contract: RateRow = field(default_factory=lambda: RateRow(""))  # under each contract's own definition
 
     @property
     def empty(self) -> bool:
@@ -157,6 +158,7 @@ class KeptReplay:
             cell.outcomes[name][OUTCOMES.index(result.verdicts[name].outcome)] += sign
         if len(outcomes) > 1:
             cell.differences += sign
+        cell.contract.add_contract(result.contract_verdict, sign)
         if cell.empty:
             del self._cells[key]
 
@@ -186,6 +188,8 @@ class KeptReplay:
                     counts.success += success
                     counts.failure += failure
                     counts.pending += pending
+                target.contract.merge(cell.contract.contract)
+                target.unjudged += cell.contract.unjudged
         return [rows[key] for key in sorted(rows)] + [total]
 
     def differences_total(self, sees: Callable[[str, str], bool]) -> int:

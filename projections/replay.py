@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from sqlalchemy import Engine
 
 from ledger.domain.dossier.state import DossierState
-from projections.definitions.base import FAILURE, PENDING, SUCCESS, Definition
+from projections.definitions.base import FAILURE, PENDING, SUCCESS, Definition, Verdict
 from projections.definitions.registry import DefinitionRegistry
 from projections.evaluation import TrajectoryResult, evaluate
 from projections.flags import claim_flags
@@ -32,13 +33,13 @@ class Counts:
     failure: int = 0
     pending: int = 0
 
-    def add(self, outcome: str) -> None:
+    def add(self, outcome: str, sign: int = 1) -> None:
         if outcome == SUCCESS:
-            self.success += 1
+            self.success += sign
         elif outcome == FAILURE:
-            self.failure += 1
+            self.failure += sign
         elif outcome == PENDING:
-            self.pending += 1
+            self.pending += sign
         else:
             raise ValueError(f"not an outcome: {outcome!r}")
 
@@ -58,7 +59,26 @@ class Counts:
 class RateRow:
     group: str
     trajectories: int = 0
-    counts: dict[str, Counts] = field(default_factory=dict)
+    counts: dict[str, Counts] = field(default_factory=dict)  # per chosen definition
+    contract: Counts = field(default_factory=Counts)  # each trajectory under the definition its contract named
+    unjudged: int = 0  # trajectories whose contract names a definition not installed here (not in ``contract``)
+
+    def add_contract(self, verdict: Verdict | None, sign: int = 1) -> None:
+        """Count a trajectory's verdict under its contract's definition (None: not installed)."""
+        if verdict is None:
+            self.unjudged += sign
+        else:
+            self.contract.add(verdict.outcome, sign)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The row as ``GET /v1/outflow-rates`` (and the offline dashboard) gives it."""
+        return {"group": self.group, "trajectories": self.trajectories,
+                "outcomes": [{"definition": name, **_counts(c)} for name, c in self.counts.items()],
+                "by_contract": {**_counts(self.contract), "unjudged": self.unjudged}}
+
+
+def _counts(counts: Counts) -> dict[str, Any]:
+    return {"success": counts.success, "failure": counts.failure, "pending": counts.pending, "rate": counts.rate}
 
 
 @dataclass(frozen=True)
@@ -85,11 +105,14 @@ class Replay:
             counts, verdicts = row.counts, result.verdicts
             for name in names:
                 counts[name].add(verdicts[name].outcome)
+            row.add_contract(result.contract_verdict)
         total = RateRow(ALL_GROUPS, counts={name: Counts() for name in names})
         for row in rows.values():  # the sum of the groups: each trajectory is in one
             total.trajectories += row.trajectories
             for name in names:
                 total.counts[name].merge(row.counts[name])
+            total.contract.merge(row.contract)
+            total.unjudged += row.unjudged
         return [rows[key] for key in sorted(rows)] + [total]
 
     def differences(self) -> list[TrajectoryResult]:

@@ -41,10 +41,21 @@ class Outcome(BaseModel):
     rate: float | None = Field(description="success / (success + failure); null while nothing is decided")
 
 
+class ContractOutcome(BaseModel):
+    success: int
+    failure: int
+    pending: int
+    rate: float | None = Field(description="success / (success + failure); null while nothing is decided")
+    unjudged: int = Field(description="trajectories whose contract names a definition not installed on this ledger: "
+                                      "in none of the counts")
+
+
 class RateRow(BaseModel):
     group: str = Field(description="the provider, funder or cohort; '(all)' for the total")
     trajectories: int
     outcomes: list[Outcome]
+    by_contract: ContractOutcome = Field(description="each trajectory judged by the definition its own contract "
+                                                     "named at commissioning: what was reported and paid at the time")
 
 
 class OutflowRates(Page):

@@ -63,3 +63,14 @@ def test_bad_report_parameters_are_400_naming_the_field(world: ApiWorld) -> None
     assert (status, body["field"]) == (400, "query.limit")
     status, body = get(world, HAARLEM, "/outflow-rates", groupBy="colour")
     assert (status, body["field"]) == (400, "query.groupBy")
+
+
+def test_outflow_rates_carry_each_trajectory_under_its_own_contract_s_definition(world: ApiWorld, story: Story) -> None:
+    """``by_contract``: what was reported and paid at the time; here every contract named the
+    six-month rule, so it is that definition's outcome, kept and with a cut-off alike."""
+    for params in ({}, {"asKnownAt": "2030-01-01T00:00:00Z"}):
+        status, body = get(world, "operator", "/outflow-rates", peildatum="2025-06-01", groupBy="cohort", **params)
+        assert status == 200 and body["items"][-1]["trajectories"] >= 2
+        for row in body["items"]:
+            six = next(o for o in row["outcomes"] if o["definition"] == "six-month-rule")
+            assert row["by_contract"] == {**{k: six[k] for k in ("success", "failure", "pending", "rate")}, "unjudged": 0}

@@ -32,11 +32,19 @@ _ = translations("nl").gettext
 REF = "ab" * 32
 
 
-def rates(groups: dict[str, dict[str, tuple[int, int, int]]]) -> dict[str, Any]:
+def rates(groups: dict[str, dict[str, tuple[int, int, int]]],
+          by_contract: dict[str, tuple[int, int, int, int]] | None = None) -> dict[str, Any]:
+    """An outflow-rates answer: per group, per definition (success, failure, pending); per group
+    under each contract's own definition (success, failure, pending, unjudged), else the first's."""
     names = sorted({n for row in groups.values() for n in row})
+
+    def counts(s: int, f: int, p: int) -> dict[str, Any]:
+        return {"success": s, "failure": f, "pending": p, "rate": None if s + f == 0 else s / (s + f)}
+
     items = [{"group": g, "trajectories": sum(sum(v) for v in row.values()) // len(row),
-              "outcomes": [{"definition": n, "success": s, "failure": f, "pending": p,
-                            "rate": None if s + f == 0 else s / (s + f)} for n, (s, f, p) in row.items()]}
+              "outcomes": [{"definition": n, **counts(*c)} for n, c in row.items()],
+              "by_contract": ({**counts(*by_contract[g][:3]), "unjudged": by_contract[g][3]} if by_contract
+                              else {**counts(*next(iter(row.values()))), "unjudged": 0})}
              for g, row in groups.items()]
     return {"definitions": [{"name": n, "version": "1", "summary": ""} for n in names], "items": items}
 
@@ -53,13 +61,24 @@ def test_outflow_per_year_has_a_line_per_definition_and_its_numbers_in_the_table
     found = figures.outflow_by_year(rates({
         "2023": {"six-month-rule": (1, 3, 0), "ladder-step": (3, 1, 0)},
         "2024": {"six-month-rule": (0, 0, 2), "ladder-step": (1, 1, 0)},
-        "(all)": {"six-month-rule": (1, 3, 2), "ladder-step": (4, 2, 0)}}), _)
+        "(all)": {"six-month-rule": (1, 3, 2), "ladder-step": (4, 2, 0)}},
+        by_contract={"2023": (1, 3, 0, 0), "2024": (1, 1, 0, 0), "(all)": (2, 4, 0, 0)}), _)
     assert [[c.text for c in row] for row in found.table.rows] == [
-        ["2023", "4", "75.0", "25.0", "3/1/0", "1/3/0"],
-        ["2024", "2", "50.0", "-", "1/1/0", "0/0/2"]]
+        ["2023", "4", "75.0", "25.0", "25.0", "3/1/0", "1/3/0", "1/3/0"],
+        ["2024", "2", "50.0", "-", "50.0", "1/1/0", "0/0/2", "1/1/0"]]
     assert found.svg is not None and "<title" in found.svg and "http" not in found.svg.replace("http://www.w3.org", "")
+    assert found.svg.count("volgens contract") >= 1  # its own line, in the legend
     parsed = list(csv.reader(io.StringIO(found.table.csv())))
-    assert parsed[0][:4] == ["startjaar", "trajecten", "ladder-step (%)", "six-month-rule (%)"] and parsed[2][3] == "-"
+    assert parsed[0][:5] == ["startjaar", "trajecten", "ladder-step (%)", "six-month-rule (%)", "volgens contract (%)"]
+    assert parsed[2][3] == "-"
+
+
+def test_outflow_per_year_counts_contracts_naming_a_definition_not_installed() -> None:
+    found = figures.outflow_by_year(rates({
+        "2023": {"six-month-rule": (1, 1, 0)}, "(all)": {"six-month-rule": (1, 1, 0)}},
+        by_contract={"2023": (1, 0, 0, 1), "(all)": (1, 0, 0, 1)}), translations("en").gettext)
+    assert found.table.headers[-1] == "contract with an unknown definition"
+    assert [c.text for c in found.table.rows[0]] == ["2023", "2", "50.0", "100.0", "1/1/0", "1/0/0", "1"]
 
 
 def test_counts_and_an_empty_figure() -> None:
