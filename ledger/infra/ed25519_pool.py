@@ -462,19 +462,18 @@ class Ed25519Pool:
             self._broken_at = time.monotonic()
             return False
         self._workers, self._queue, self._their_end, self._broken_at = workers, ours, theirs, None
+        # Linux reports twice the buffer it granted (the rest is for its bookkeeping): a message takes up to half
         self._max_frame = min(_NUMBER.size + MAX_FRAME, ours.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF) // 2)
         return True
 
     def _stop(self, wait: bool) -> None:
         """Close the queue (the workers exit) and answer here every request on it not answered
         yet; without ``wait`` the workers are killed at once (the caller may hold a database lock)."""
-        workers, queue, theirs = self._workers, self._queue, self._their_end
-        self._workers, self._queue, self._their_end = [], None, None
-        if queue is not None and wait:
-            self._queue = queue
+        if wait:
             with contextlib.suppress(*_FAILED):
                 self._read_replies()  # the answers that are in
-            self._queue = None
+        workers, queue, theirs = self._workers, self._queue, self._their_end
+        self._workers, self._queue, self._their_end = [], None, None
         for end in (queue, theirs):
             if end is not None:
                 end.close()
