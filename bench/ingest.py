@@ -15,8 +15,7 @@ batches' checks share the workers' one queue. Each row also says
 how busy the machine's cores were (every process, from /proc/stat) and what the other processes
 (PostgreSQL's server, or other work on a shared machine) used per submission: what is left idle
 is the part of the gap to a target that no CPU saving in the ledger closes.
-The signature workers are started before the runs (a server starts them once, on its first
-batch).
+The signature workers are started before the runs, as a server starts them once, when it starts.
 """
 
 from __future__ import annotations
