@@ -23,11 +23,11 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Generic, TypeVar
 
-from projections.definitions.base import FAILURE, PENDING, SUCCESS, Definition
+from projections.definitions.base import Definition
 from projections.definitions.registry import DefinitionRegistry
 from projections.evaluation import GROUPS, TrajectoryResult
 from projections.read_models import ReadModels
@@ -36,7 +36,6 @@ from projections.source import EntrySource
 
 T = TypeVar("T")
 NOTHING = -2  # the position of a figure not computed yet (the cursor of empty read models is -1)
-OUTCOMES = (SUCCESS, FAILURE, PENDING)
 
 
 class PerClient(Generic[T]):
@@ -110,17 +109,11 @@ def _grouped(pairs: Iterable[tuple[str, T]]) -> dict[str, list[T]]:
 
 @dataclass
 class _Cell:
-    """The trajectories of one funder, provider and cohort: how many, each chosen definition's
-    outcomes counted, and how many the definitions judge differently."""
+    """The trajectories of one funder, provider and cohort: their counts under each chosen
+    definition and their contracts' own, and how many the definitions judge differently."""
 
-    trajectories: int = 0
-    outcomes: dict[str, list[int]] = field(default_factory=dict)  # name -> [success, failure, pending]
+    counts: RateRow
     differences: int = 0
-    contract: RateRow = field(default_factory=lambda: RateRow(""))  # under each contract's own definition
-
-    @property
-    def empty(self) -> bool:
-        return self.trajectories == 0
 
 
 class KeptReplay:
@@ -151,15 +144,11 @@ class KeptReplay:
         key = (result.funder, result.provider, result.cohort)
         cell = self._cells.get(key)
         if cell is None:
-            cell = self._cells[key] = _Cell(outcomes={name: [0, 0, 0] for name in self.names})
-        cell.trajectories += sign
-        outcomes = {result.verdicts[name].outcome for name in self.names}
-        for name in self.names:
-            cell.outcomes[name][OUTCOMES.index(result.verdicts[name].outcome)] += sign
-        if len(outcomes) > 1:
+            cell = self._cells[key] = _Cell(RateRow("", counts={name: Counts() for name in self.names}))
+        cell.counts.add(result, self.names, sign)
+        if len({result.verdicts[name].outcome for name in self.names}) > 1:
             cell.differences += sign
-        cell.contract.add_contract(result.contract_verdict, sign)
-        if cell.empty:
+        if cell.counts.trajectories == 0:
             del self._cells[key]
 
     def replay(self, sees: Callable[[str, str], bool]) -> Replay:
@@ -180,16 +169,8 @@ class KeptReplay:
             row = rows.get(key)
             if row is None:
                 row = rows[key] = RateRow(key, counts={name: Counts() for name in self.names})
-            for target in (row, total):
-                target.trajectories += cell.trajectories
-                for name in self.names:
-                    success, failure, pending = cell.outcomes[name]
-                    counts = target.counts[name]
-                    counts.success += success
-                    counts.failure += failure
-                    counts.pending += pending
-                target.contract.merge(cell.contract.contract)
-                target.unjudged += cell.contract.unjudged
+            row.merge(cell.counts)
+            total.merge(cell.counts)
         return [rows[key] for key in sorted(rows)] + [total]
 
     def differences_total(self, sees: Callable[[str, str], bool]) -> int:

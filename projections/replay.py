@@ -8,7 +8,7 @@ a cut-off folds the entry sequence itself, leaving out what was recorded later.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from ledger.domain.dossier.state import DossierState
-from projections.definitions.base import FAILURE, PENDING, SUCCESS, Definition, Verdict
+from projections.definitions.base import FAILURE, PENDING, SUCCESS, Definition
 from projections.definitions.registry import DefinitionRegistry
 from projections.evaluation import TrajectoryResult, evaluate
 from projections.flags import claim_flags
@@ -63,12 +63,25 @@ class RateRow:
     contract: Counts = field(default_factory=Counts)  # each trajectory under the definition its contract named
     unjudged: int = 0  # trajectories whose contract names a definition not installed here (not in ``contract``)
 
-    def add_contract(self, verdict: Verdict | None, sign: int = 1) -> None:
-        """Count a trajectory's verdict under its contract's definition (None: not installed)."""
-        if verdict is None:
+    def add(self, result: TrajectoryResult, names: Sequence[str], sign: int = 1) -> None:
+        """Count a trajectory (``sign`` -1: take it out again) under each of ``names`` and under
+        its contract's own definition."""
+        self.trajectories += sign
+        for name in names:
+            self.counts[name].add(result.verdicts[name].outcome, sign)
+        verdict = result.contract_verdict
+        if verdict is None:  # its contract names a definition not installed here
             self.unjudged += sign
         else:
             self.contract.add(verdict.outcome, sign)
+
+    def merge(self, other: RateRow) -> None:
+        """Add another row's counts (of the same definitions) to this one's."""
+        self.trajectories += other.trajectories
+        for name, counts in other.counts.items():
+            self.counts[name].merge(counts)
+        self.contract.merge(other.contract)
+        self.unjudged += other.unjudged
 
     def as_dict(self) -> dict[str, Any]:
         """The row as ``GET /v1/outflow-rates`` (and the offline dashboard) gives it."""
@@ -79,6 +92,24 @@ class RateRow:
 
 def _counts(counts: Counts) -> dict[str, Any]:
     return {"success": counts.success, "failure": counts.failure, "pending": counts.pending, "rate": counts.rate}
+
+
+def rate_rows(results: Iterable[TrajectoryResult], names: Sequence[str],
+              key: Callable[[TrajectoryResult], Any]) -> dict[Any, RateRow]:
+    """One row per group ``key`` gives (sorted by it), then ``ALL_GROUPS``'s for all trajectories
+    together (the sum of the groups: each trajectory is in one). A row's ``group`` is its key
+    where that is text."""
+    rows: dict[Any, RateRow] = {}
+    for result in results:
+        group = key(result)
+        row = rows.get(group)
+        if row is None:
+            row = rows[group] = RateRow(group if isinstance(group, str) else "", counts={n: Counts() for n in names})
+        row.add(result, names)
+    total = RateRow(ALL_GROUPS, counts={name: Counts() for name in names})
+    for row in rows.values():
+        total.merge(row)
+    return {**{group: rows[group] for group in sorted(rows)}, ALL_GROUPS: total}
 
 
 @dataclass(frozen=True)
@@ -94,26 +125,7 @@ class Replay:
 
     def rates(self, by: str) -> list[RateRow]:
         """One row per group (sorted), then the row for all trajectories together."""
-        names = self.names
-        rows: dict[str, RateRow] = {}
-        for result in self.results:
-            key = result.group(by)
-            row = rows.get(key)
-            if row is None:
-                row = rows[key] = RateRow(key, counts={name: Counts() for name in names})
-            row.trajectories += 1
-            counts, verdicts = row.counts, result.verdicts
-            for name in names:
-                counts[name].add(verdicts[name].outcome)
-            row.add_contract(result.contract_verdict)
-        total = RateRow(ALL_GROUPS, counts={name: Counts() for name in names})
-        for row in rows.values():  # the sum of the groups: each trajectory is in one
-            total.trajectories += row.trajectories
-            for name in names:
-                total.counts[name].merge(row.counts[name])
-            total.contract.merge(row.contract)
-            total.unjudged += row.unjudged
-        return [rows[key] for key in sorted(rows)] + [total]
+        return list(rate_rows(self.results, self.names, lambda result: result.group(by)).values())
 
     def differences(self) -> list[TrajectoryResult]:
         """Every trajectory whose outcome is not the same under all the chosen definitions."""

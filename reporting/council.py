@@ -14,7 +14,7 @@ beside it every chosen definition judges all of them: the story of a definition 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -25,7 +25,7 @@ from projections.evaluation import TrajectoryResult
 from projections.flags import FLAGS
 from projections.indicators.cooperation import shares
 from projections.payments import ContractPayment, payments
-from projections.replay import ALL_GROUPS, Counts, Replay, flag_listing
+from projections.replay import ALL_GROUPS, Counts, RateRow, Replay, flag_listing, rate_rows
 from reporting.basis import Basis
 
 CONTRACT = "volgens contract"  # the series judged by each contract's own definition
@@ -72,9 +72,9 @@ def council_report(results: Sequence[TrajectoryResult], dossiers: Iterable[tuple
     replay = Replay(tuple(definitions), date.fromisoformat(basis.peildatum), basis.as_known_at, list(results))
     names = replay.names
     held = list(dossiers)
-    by_year = _rates(results, names, lambda r: str(r.cohort))
-    by_provider = _rates(results, names, lambda r: r.provider)
-    by_provider_year = _rates(results, names, lambda r: (r.provider, str(r.cohort)))
+    by_year = rate_rows(results, names, lambda r: str(r.cohort))
+    by_provider = rate_rows(results, names, lambda r: r.provider)
+    by_provider_year = rate_rows(results, names, lambda r: (r.provider, str(r.cohort)))
     tables = [
         _rates_table("Uitstroom per jaar", "Uitstroom per startjaar, alle aanbieders, onder elke definitie naast "
                      "elkaar; 'volgens contract' beoordeelt elk traject met de definitie die zijn contract noemde.",
@@ -103,29 +103,6 @@ def council_report(results: Sequence[TrajectoryResult], dossiers: Iterable[tuple
 # --- outflow ----------------------------------------------------------------------------------
 
 
-@dataclass
-class _Row:
-    trajectories: int = 0
-    counts: dict[str, Counts] = field(default_factory=dict)
-
-
-def _rates(results: Iterable[TrajectoryResult], names: Sequence[str], key: Callable[[TrajectoryResult], Any]) -> dict[Any, _Row]:
-    """Counts per group (sorted) and, last, for all together, as ``Replay.rates`` counts them."""
-    groups: dict[Any, _Row] = defaultdict(lambda: _Row(counts={n: Counts() for n in [*names, CONTRACT]}))
-    total = _Row(counts={n: Counts() for n in [*names, CONTRACT]})
-    for result in results:
-        for row in (groups[key(result)], total):
-            row.trajectories += 1
-            for name in names:
-                row.counts[name].add(result.verdicts[name].outcome)
-            verdict = result.contract_verdict
-            if verdict is not None:  # a contract naming a definition not installed here is not judged
-                row.counts[CONTRACT].add(verdict.outcome)
-    ordered = {k: groups[k] for k in sorted(groups)}
-    ordered[ALL_GROUPS] = total
-    return ordered
-
-
 def _contract_definitions(results: Iterable[TrajectoryResult]) -> dict[Any, str]:
     named: dict[str, Counter[str]] = defaultdict(Counter)
     for result in results:
@@ -134,7 +111,7 @@ def _contract_definitions(results: Iterable[TrajectoryResult]) -> dict[Any, str]
     return {year: ", ".join(f"{n} ({c})" for n, c in sorted(counts.items())) for year, counts in named.items()}
 
 
-def _rates_table(title: str, note: str, group_columns: list[str], rows: dict[Any, _Row], names: Sequence[str],
+def _rates_table(title: str, note: str, group_columns: list[str], rows: dict[Any, RateRow], names: Sequence[str],
                  contract_named: dict[Any, str] | None = None) -> Table:
     columns = [Column(c, TEXT) for c in group_columns] + [Column("trajecten", COUNT)]
     if contract_named is not None:
@@ -149,7 +126,7 @@ def _rates_table(title: str, note: str, group_columns: list[str], rows: dict[Any
         if contract_named is not None:
             cells.append(contract_named.get(key, ""))
         for name in [*names, CONTRACT]:
-            c = row.counts[name]
+            c = _counts(row, name)
             cells += [c.success, c.failure, c.pending, c.rate]
         if key == ALL_GROUPS:
             total = ["totaal"] + [""] * (len(group_columns) - 1) + cells[len(group_columns):]
@@ -158,15 +135,20 @@ def _rates_table(title: str, note: str, group_columns: list[str], rows: dict[Any
     return Table(title, title, note, columns, body, total)
 
 
-def _series(title: str, labels: list[str], rows: dict[Any, _Row], names: Sequence[str]) -> Series:
+def _series(title: str, labels: list[str], rows: dict[Any, RateRow], names: Sequence[str]) -> Series:
     values: dict[str, list[float | None]] = {}
     for name in [*names, CONTRACT]:
-        values[name] = [_percent(rows[label].counts[name].rate) if label in rows else None for label in labels]
+        values[name] = [_percent(_counts(rows[label], name).rate) if label in rows else None for label in labels]
     return Series(title, labels, values)
 
 
-def _by_provider(rows: dict[Any, _Row]) -> dict[str, dict[str, _Row]]:
-    found: dict[str, dict[str, _Row]] = defaultdict(dict)
+def _counts(row: RateRow, name: str) -> Counts:
+    """A row's counts under a definition, or (``CONTRACT``) under each contract's own."""
+    return row.contract if name == CONTRACT else row.counts[name]
+
+
+def _by_provider(rows: dict[Any, RateRow]) -> dict[str, dict[str, RateRow]]:
+    found: dict[str, dict[str, RateRow]] = defaultdict(dict)
     for key, row in rows.items():
         if key != ALL_GROUPS:
             provider, year = key
